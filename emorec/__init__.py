@@ -1,0 +1,3 @@
+"""emorec: multimodal emotion recognition from video (face frames, speech, transcript)."""
+
+__version__ = "0.1.0"

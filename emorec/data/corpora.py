@@ -1,0 +1,26 @@
+"""Corpus readers by name. Each reader module exposes `read(root, **options) -> CorpusData`."""
+
+from __future__ import annotations
+
+import importlib
+
+from emorec.data.records import CorpusData
+
+READERS = {
+    "iemocap": "emorec.data.iemocap",
+    "meld": "emorec.data.meld",
+    "ravdess": "emorec.data.ravdess",
+    "cremad": "emorec.data.cremad",
+    "manifest": "emorec.data.manifest",
+}
+
+
+def corpus_names() -> list[str]:
+    return list(READERS)
+
+
+def read_corpus(name: str, root: str, **options) -> CorpusData:
+    """Read a corpus by name; unknown names list the known ones."""
+    if name not in READERS:
+        raise KeyError(f"unknown corpus {name!r}; known: {', '.join(READERS)}")
+    return importlib.import_module(READERS[name]).read(root, **options)

@@ -1,0 +1,100 @@
+"""Label sets as data: named sets in `label_sets.yaml` or a user's YAML file."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from emorec.data.records import Utterance
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    name: str
+    classes: tuple[str, ...]
+    map: dict[str, str] = field(default_factory=dict)
+    corpus: str = ""
+
+    def __post_init__(self):
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"label set {self.name!r}: duplicate classes {list(self.classes)}")
+        bad = {k: v for k, v in self.map.items() if v not in self.classes}
+        if bad:
+            raise ValueError(f"label set {self.name!r}: map targets not among classes: {bad}")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def to_class(self, code: str) -> str | None:
+        """The class a corpus code belongs to, or None when the code is outside this set."""
+        code = self.map.get(code, code)
+        return code if code in self.classes else None
+
+    def index(self, code: str) -> int | None:
+        c = self.to_class(code)
+        return None if c is None else self.classes.index(c)
+
+    def apply(self, utterances: list[Utterance]) -> tuple[list[Utterance], Counter]:
+        """Utterances inside the set (labels rewritten to classes) and a count of dropped codes."""
+        kept, dropped = [], Counter()
+        for u in utterances:
+            c = self.to_class(u.label)
+            if c is None:
+                dropped[u.label] += 1
+            else:
+                kept.append(_with_label(u, c))
+        return kept, dropped
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "classes": list(self.classes), "map": dict(self.map), "corpus": self.corpus}
+
+
+def _with_label(u: Utterance, label: str) -> Utterance:
+    if u.label == label:
+        return u
+    from dataclasses import replace
+
+    return replace(u, label=label)
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> dict[str, dict]:
+    text = resources.files("emorec.data").joinpath("label_sets.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def builtin_label_sets() -> list[str]:
+    return list(_builtin())
+
+
+def _from_spec(name: str, spec: dict) -> LabelSet:
+    if not isinstance(spec, dict) or "classes" not in spec:
+        raise ValueError(f"label set {name!r} needs a 'classes' list")
+    return LabelSet(
+        name=name,
+        classes=tuple(str(c) for c in spec["classes"]),
+        map={str(k): str(v) for k, v in (spec.get("map") or {}).items()},
+        corpus=str(spec.get("corpus", "")),
+    )
+
+
+def get_label_set(name_or_path: str | dict) -> LabelSet:
+    """A built-in set by name, a YAML file (`name:` optional, `classes:`, `map:`), or an inline dict."""
+    if isinstance(name_or_path, dict):
+        return _from_spec(str(name_or_path.get("name", "custom")), name_or_path)
+    sets = _builtin()
+    if name_or_path in sets:
+        return _from_spec(name_or_path, sets[name_or_path])
+    path = Path(name_or_path)
+    if path.suffix in {".yaml", ".yml"}:
+        if not path.exists():
+            raise FileNotFoundError(f"label set file not found: {path}")
+        spec = yaml.safe_load(path.read_text())
+        return _from_spec(str(spec.get("name", path.stem)), spec)
+    raise KeyError(f"unknown label set {name_or_path!r}; built-in: {', '.join(sets)}; or give a .yaml file")
