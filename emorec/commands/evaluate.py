@@ -1,0 +1,30 @@
+"""`emorec evaluate --run RUN_DIR --corpus NAME --root ROOT [--split NAME|all] [--out DIR]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("evaluate")
+    def evaluate(
+        run: Path = typer.Option(..., "--run", help="A finished run directory (from emorec train)."),
+        corpus: str = typer.Option(..., "--corpus", help="Corpus reader: iemocap, meld, ravdess, cremad, manifest."),
+        root: str = typer.Option(..., "--root", help="Corpus root to evaluate on."),
+        split: str = typer.Option("all", "--split", help="all (every utterance), config (the run's split), or a split kind."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default RUN/eval-<corpus>-<split>)."),
+        workers: int = typer.Option(1, "--workers"),
+    ) -> None:
+        """Evaluate a run's trained models on another corpus root or split; writes metrics.json and report.html."""
+        from emorec.commands.common import fail, print_metrics, setup_logging
+        from emorec.evaluate import evaluate_run
+
+        setup_logging()
+        try:
+            metrics = evaluate_run(run, corpus, root, split=split, out=out, workers=workers)
+        except (FileNotFoundError, ValueError, KeyError) as e:
+            fail(str(e))
+        print_metrics(metrics)

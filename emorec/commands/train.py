@@ -1,0 +1,32 @@
+"""`emorec train --config FILE [--out RUN_DIR] [--set key=value ...]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        config: str = typer.Option(..., "--config", "-c", help="Experiment YAML, or a shipped config name (see configs/)."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/<name>)."),
+        set_: list[str] = typer.Option([], "--set", help="Override a config key: --set models.frame.fit.epochs=3"),
+        workers: int = typer.Option(1, "--workers", help="Preprocessing worker processes."),
+    ) -> None:
+        """Preprocess (when needed), train every model per fold, fuse, evaluate and write the run directory."""
+        from emorec.commands.common import fail, print_metrics, setup_logging
+        from emorec.config import load_config
+        from emorec.train import run_experiment
+
+        setup_logging()
+        try:
+            cfg = load_config(config, set_)
+        except (FileNotFoundError, ValueError) as e:
+            fail(str(e))
+        run_dir = out or Path("runs") / cfg.name
+        metrics = run_experiment(cfg, run_dir, workers=workers)
+        print_metrics(metrics)
+        typer.echo(f"run directory: {run_dir}  (report: {run_dir / 'report.html'})")

@@ -1,0 +1,112 @@
+"""`emorec evaluate`: apply a finished run's models to another corpus root or split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from emorec.config import CorpusConfig, ExperimentConfig
+from emorec.data.labels import get_label_set
+from emorec.data.splits import SplitSpec, make_folds
+from emorec.pipeline import ModalityData, dataset_for, fusion_inputs, load_store, probs_frame
+
+MODEL_KEYS = ("frame", "audio", "text")
+
+
+def load_run_config(run_dir: Path) -> ExperimentConfig:
+    path = run_dir / "config.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.yaml)")
+    return ExperimentConfig(**yaml.safe_load(path.read_text()))
+
+
+def _input_meta(meta: dict) -> dict:
+    inp = meta.get("input", {})
+    if meta["modality"] == "audio" and inp.get("spec_mean") is not None:
+        return {"spec_stats": (inp["spec_mean"], inp["spec_std"])}
+    return {}
+
+
+def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """Per-model test probabilities of one fold's saved models (unimodal first, then fusions)."""
+    from emorec.bundle import load_model_dir
+    from emorec.lightning import predict_proba
+    from emorec.pipeline import predict_fusion
+
+    fold_dir = run_dir / "folds" / fold
+    classes = list(data.label_set.classes)
+    probs: dict[str, pd.DataFrame] = {}
+    for key in MODEL_KEYS:
+        if not (fold_dir / key / "model").exists():
+            continue
+        model, meta = load_model_dir(fold_dir / key / "model")
+        ids = data.ok_ids(key, test_ids)
+        p = predict_proba(model, dataset_for(data, key, ids, _input_meta(meta))) if ids else np.zeros((0, len(classes)))
+        probs[key] = probs_frame(ids, p, classes)
+    for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir() and p.name not in MODEL_KEYS):
+        if not (sub / "model" / "model.json").exists():
+            continue
+        model, meta = load_model_dir(sub / "model")
+        mods = meta["input"]["modalities"]
+        if not all(m in probs for m in mods):
+            continue
+        order = [i for i in data.order if i in set(test_ids)]
+        aligned = fusion_inputs(probs, mods, order, classes, "drop")
+        probs[sub.name] = probs_frame(aligned.utt_ids, predict_fusion(model, aligned), classes)
+    return probs
+
+
+def evaluate_run(run_dir: str | Path, corpus: str, root: str, *, split: str = "all", out: str | Path | None = None,
+                 corpus_options: dict | None = None, workers: int = 1) -> dict:
+    from emorec.metrics import classification_metrics, summarise_folds
+    from emorec.report import write_report
+
+    run_dir = Path(run_dir)
+    cfg = load_run_config(run_dir)
+    folds_trained = sorted(p.name for p in (run_dir / "folds").iterdir() if p.is_dir()) if (run_dir / "folds").exists() else []
+    if not folds_trained:
+        raise FileNotFoundError(f"{run_dir} holds no trained folds (folds/<name>/)")
+    ecfg = cfg.model_copy(update={"corpus": CorpusConfig(name=corpus, root=root, options=corpus_options or {})})
+    store = load_store(ecfg.preprocess_config(), workers=workers)
+    label_set = get_label_set(cfg.label_set)
+    data = ModalityData.from_store(store, label_set)
+    classes = list(label_set.classes)
+
+    if split == "all":
+        tests = {f: (list(data.order), "every utterance of the evaluated root") for f in folds_trained}
+    else:
+        spec = cfg.split if split == "config" else SplitSpec(kind=split)
+        tests = {f.name: (f.test, f.leakage.statement) for f in make_folds(data.utterances, spec) if f.name in folds_trained}
+        if not tests:
+            raise ValueError(f"split {split!r} on {root} has no fold named like the run's folds {folds_trained}")
+    per_fold, rows = {}, []
+    for fold, (test_ids, _) in tests.items():
+        probs = predict_fold(run_dir, fold, data, test_ids)
+        per_fold[fold] = {}
+        for key, df in probs.items():
+            if len(df):
+                pred = df[[f"p_{c}" for c in classes]].to_numpy().argmax(1)
+                per_fold[fold][key] = classification_metrics(data.labels_of(df.utt_id), pred, classes)
+                rows.append(df.assign(fold=fold, model=key, pred=[classes[i] for i in pred]))
+    out = Path(out) if out else run_dir / f"eval-{corpus}-{split}"
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = {
+        "protocol": f"evaluation of {run_dir} on {corpus} at {root} (split: {split})",
+        "experiment": cfg.name,
+        "label_set": {"name": label_set.name, "classes": classes},
+        "split": {"kind": split, "folds": list(tests)},
+        "leakage": [f"{f}: {s}" for f, (_, s) in tests.items()],
+        "utterances": len(data.utterances),
+    }
+    for key in dict.fromkeys(k for m in per_fold.values() for k in m):
+        res = [per_fold[f][key] for f in per_fold if key in per_fold[f]]
+        metrics[key] = res[0] if len(res) == 1 else summarise_folds(res)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float))
+    if rows:
+        pd.concat(rows, ignore_index=True).to_parquet(out / "predictions.parquet", index=False)
+    write_report(out)
+    return metrics

@@ -1,0 +1,220 @@
+"""Glue between the feature store, the models and the fusion, shared by training and evaluation."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections import Counter
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emorec.data.labels import LabelSet
+from emorec.data.records import Utterance
+
+STORE_ARRAY = {"frame": "frames", "audio": "spec", "text": "input_ids"}
+
+
+def load_store(pp_config, workers: int = 1):
+    """The feature store for a preprocessing config, built (or finished) when needed."""
+    from emorec.preprocess.run import preprocess
+
+    return preprocess(pp_config, workers=workers)
+
+
+def _clean(v):
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def manifest_utterances(man: pd.DataFrame) -> list[Utterance]:
+    names = {f.name for f in fields(Utterance)}
+    out = []
+    for rec in man.to_dict("records"):
+        kw = {k: _clean(v) for k, v in rec.items() if k in names}
+        for key in ("text", "speaker", "group", "dialog", "gender", "script", "split", "video_path", "audio_path", "sentence_wav"):
+            if kw.get(key) is None:
+                kw[key] = ""
+        kw["evaluators"] = list(kw.get("evaluators") or [])
+        out.append(Utterance(**kw))
+    return out
+
+
+@dataclass
+class ModalityData:
+    """The utterances of a store inside a label set, with their rows, class indices and speakers."""
+
+    store: object
+    label_set: LabelSet
+    utterances: list[Utterance]
+    row: dict[str, int]
+    y: dict[str, int]
+    order: list[str]
+    dropped: dict[str, int]
+
+    @classmethod
+    def from_store(cls, store, label_set: LabelSet) -> "ModalityData":
+        man = store.manifest
+        utts = manifest_utterances(man)
+        kept, dropped = label_set.apply(utts)
+        row = {u: i for i, u in enumerate(man["utt_id"])}
+        y = {u.utt_id: label_set.classes.index(u.label) for u in kept}
+        return cls(store, label_set, kept, row, y, [u.utt_id for u in kept], dict(Counter(dropped)))
+
+    def labels_of(self, ids) -> np.ndarray:
+        return np.array([self.y[i] for i in ids], dtype=np.int64)
+
+    def rows_of(self, ids) -> np.ndarray:
+        return np.array([self.row[i] for i in ids], dtype=np.int64)
+
+    def ok_ids(self, modality: str, ids) -> list[str]:
+        ok = self.store.ok(modality)
+        return [i for i in ids if ok[self.row[i]]]
+
+    def speakers_of(self, ids) -> list[str]:
+        spk = {u.utt_id: u.speaker or u.utt_id for u in self.utterances}
+        return [spk[i] for i in ids]
+
+
+@dataclass
+class UnimodalOutputs:
+    test: pd.DataFrame
+    val: pd.DataFrame
+    oof: pd.DataFrame
+
+
+def probs_frame(ids, probs: np.ndarray, classes) -> pd.DataFrame:
+    return pd.DataFrame({"utt_id": list(ids), **{f"p_{c}": probs[:, i] for i, c in enumerate(classes)}})
+
+
+def dataset_for(data: ModalityData, modality: str, ids, input_meta: dict, *, train: bool = False, augment=None):
+    from emorec.datasets import StoreDataset
+
+    labels = data.labels_of(ids) if all(i in data.y for i in ids) else None
+    return StoreDataset(data.store, data.rows_of(ids), labels, modality, augment=augment if train else None, **input_meta)
+
+
+def input_meta_for(data: ModalityData, modality: str, train_ids) -> dict:
+    """Normalisation the model's inputs need, computed on training rows only."""
+    from emorec.datasets import spec_channel_stats
+
+    if modality == "audio":
+        mean, std = spec_channel_stats(data.store, data.rows_of(train_ids))
+        return {"spec_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
+    return {}
+
+
+def _train_predict(data, modality, mcfg, train_ids, val_ids, predict_sets, work_dir, meta, seed, classes):
+    from emorec.lightning import fit, load_best, predict_proba
+    from emorec.models import get_model
+
+    model = get_model(mcfg.arch, len(classes), **mcfg.kwargs)
+    fit_cfg = mcfg.fit.model_copy(update={"seed": seed})
+    ds_tr = dataset_for(data, modality, train_ids, meta, train=True, augment=mcfg.kwargs.get("augment"))
+    ds_val = dataset_for(data, modality, val_ids, meta)
+    res = fit(model, ds_tr, ds_val, len(classes), fit_cfg, work_dir)
+    load_best(model, res.best_ckpt)
+    outs = [predict_proba(model, dataset_for(data, modality, ids, meta), batch_size=fit_cfg.batch_size) for ids in predict_sets]
+    return model, outs, res
+
+
+def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path, classes, *, crossfit_folds: int, seed: int) -> UnimodalOutputs:
+    """The fold's model for one modality (trained on the whole training side) and, for the fusion,
+    out-of-fold outputs for the training utterances from `crossfit_folds` models that never saw them."""
+    from emorec.bundle import save_model_dir
+    from emorec.fusion.crossfit import kfold_indices
+
+    out_file = model_dir / "outputs.parquet"
+    if (model_dir / "done.json").exists() and out_file.exists():
+        df = pd.read_parquet(out_file)
+        parts = {p: df[df.part == p].drop(columns="part").reset_index(drop=True) for p in ("test", "val", "oof")}
+        return UnimodalOutputs(**parts)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    train_ids = data.ok_ids(modality, fold.train)
+    val_ids = data.ok_ids(modality, fold.val)
+    test_ids = data.ok_ids(modality, fold.test)
+    if not train_ids or not val_ids:
+        raise RuntimeError(f"fold {fold.name}: no usable {modality} utterances for training/validation")
+    meta = input_meta_for(data, modality, train_ids)
+    model, (p_val, p_test), res = _train_predict(
+        data, modality, mcfg, train_ids, val_ids, [val_ids, test_ids], model_dir / "fit", meta, seed, classes
+    )
+    save_model_dir(model, model_dir / "model", model_meta(data, modality, mcfg, classes, meta))
+
+    oof = np.zeros((len(train_ids), len(classes)), dtype=np.float32)
+    if crossfit_folds >= 2:
+        splits = kfold_indices(len(train_ids), crossfit_folds, seed, groups=data.speakers_of(train_ids))
+        for k, (tr_idx, ho_idx) in enumerate(splits):
+            tr = [train_ids[i] for i in tr_idx]
+            ho = [train_ids[i] for i in ho_idx]
+            _, (p_ho,), _ = _train_predict(data, modality, mcfg, tr, val_ids, [ho], model_dir / f"oof{k}", meta, seed + 1 + k, classes)
+            oof[np.asarray(ho_idx)] = p_ho
+    outs = UnimodalOutputs(probs_frame(test_ids, p_test, classes), probs_frame(val_ids, p_val, classes), probs_frame(train_ids, oof, classes))
+    df = pd.concat([d.assign(part=p) for p, d in (("test", outs.test), ("val", outs.val), ("oof", outs.oof))], ignore_index=True)
+    df.to_parquet(out_file, index=False)
+    _prune_checkpoints(model_dir)
+    (model_dir / "done.json").write_text(json.dumps({"modality": modality, "best_score": res.best_score, "epochs": res.epochs_run}))
+    return outs
+
+
+def _prune_checkpoints(model_dir: Path) -> None:
+    """Lightning checkpoints are for resuming; once a unit is done only the saved model and logs stay."""
+    for ckpt in model_dir.rglob("*.ckpt"):
+        ckpt.unlink()
+
+
+def model_meta(data: ModalityData, modality: str, mcfg, classes, input_meta: dict) -> dict:
+    pp = data.store.config
+    meta = {"name": mcfg.arch, "modality": modality, "num_classes": len(classes), "kwargs": dict(mcfg.kwargs), "classes": list(classes)}
+    if modality == "frame":
+        meta["input"] = {"crop": pp.crop, "frame_size": pp.frame_size, "frames_per_utterance": pp.frames_per_utterance}
+    elif modality == "audio":
+        mean, std = input_meta.get("spec_stats", (None, None))
+        meta["input"] = {"spec_mean": mean, "spec_std": std, "recipe": pp.spec_recipe, "egemaps": pp.egemaps}
+    else:
+        meta["input"] = {"tokenizer": pp.tokenizer, "max_length": pp.max_length, "tags": pp.tags}
+    return meta
+
+
+def fusion_inputs(probs: dict[str, pd.DataFrame], modalities, order, classes, missing: str):
+    from emorec.fusion.align import align
+
+    return align({m: probs[m] for m in modalities}, order, modalities=tuple(modalities), missing=missing)
+
+
+def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, classes, modalities, *, seed: int):
+    from emorec.bundle import load_model_dir, save_model_dir
+    from emorec.datasets import FusionDataset
+    from emorec.lightning import fit, load_best
+    from emorec.models import get_model
+
+    saved = model_dir / "model"
+    if (model_dir / "done.json").exists() and saved.exists():
+        return load_model_dir(saved)[0]
+    kwargs = {"num_modalities": len(modalities), **fcfg.kwargs}
+    model = get_model("fusion_transformer", len(classes), **kwargs)
+    ds_tr = FusionDataset(train_in.X, train_in.mask, data.labels_of(train_in.utt_ids))
+    ds_val = FusionDataset(val_in.X, val_in.mask, data.labels_of(val_in.utt_ids))
+    res = fit(model, ds_tr, ds_val, len(classes), fcfg.fit.model_copy(update={"seed": seed}), model_dir / "fit")
+    load_best(model, res.best_ckpt)
+    meta = {"name": "fusion_transformer", "modality": "fusion", "num_classes": len(classes), "kwargs": kwargs,
+            "classes": list(classes), "input": {"modalities": list(modalities)}}
+    save_model_dir(model, saved, meta)
+    _prune_checkpoints(model_dir)
+    (model_dir / "done.json").write_text(json.dumps({"best_score": res.best_score, "epochs": res.epochs_run}))
+    return model
+
+
+def predict_fusion(model, aligned) -> np.ndarray:
+    from emorec.datasets import FusionDataset
+    from emorec.lightning import predict_proba
+
+    return predict_proba(model, FusionDataset(aligned.X, aligned.mask, None))

@@ -1,0 +1,145 @@
+"""`emorec train`: preprocess, train each modality per fold, fuse on out-of-fold outputs, evaluate, report.
+
+Run directory layout: see docs/train.md. Every finished unit (a model of a fold, a fold's fusion) leaves a
+`done.json`; running the same command again skips finished units and resumes unfinished Lightning fits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emorec.config import ExperimentConfig, dump_config
+from emorec.data.labels import LabelSet, get_label_set
+from emorec.data.splits import Fold, make_folds
+from emorec.pipeline import (
+    ModalityData,
+    fit_fusion,
+    fit_unimodal,
+    fusion_inputs,
+    load_store,
+    manifest_utterances,
+    predict_fusion,
+)
+
+log = logging.getLogger("emorec.train")
+
+
+@dataclass
+class Experiment:
+    cfg: ExperimentConfig
+    out: Path
+    label_set: LabelSet
+    store: object
+    data: ModalityData
+
+
+def prepare(cfg: ExperimentConfig, out: Path, workers: int = 1) -> Experiment:
+    out.mkdir(parents=True, exist_ok=True)
+    dump_config(cfg, out / "config.yaml")
+    store = load_store(cfg.preprocess_config(), workers=workers)
+    label_set = get_label_set(cfg.label_set)
+    data = ModalityData.from_store(store, label_set)
+    return Experiment(cfg, out, label_set, store, data)
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=float))
+    tmp.replace(path)
+
+
+def run_fold(exp: Experiment, fold: Fold) -> dict:
+    """Train and evaluate every model of one fold; returns {model_key: metrics}."""
+    from emorec.metrics import classification_metrics
+
+    cfg, data = exp.cfg, exp.data
+    fold_dir = exp.out / "folds" / fold.name
+    done = fold_dir / "done.json"
+    if done.exists():
+        return json.loads(done.read_text())["metrics"]
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    classes = list(exp.label_set.classes)
+    y_train_all = data.labels_of(fold.train)
+
+    test_probs: dict[str, pd.DataFrame] = {}
+    val_probs: dict[str, pd.DataFrame] = {}
+    oof_probs: dict[str, pd.DataFrame] = {}
+    for modality, mcfg in cfg.enabled_models().items():
+        res = fit_unimodal(
+            data, modality, mcfg, fold, fold_dir / modality, classes,
+            crossfit_folds=cfg.fusion.crossfit_folds if cfg.fusion.enabled else 0, seed=cfg.seed,
+        )
+        test_probs[modality], val_probs[modality], oof_probs[modality] = res.test, res.val, res.oof
+
+    metrics = {}
+    for modality, df in test_probs.items():
+        metrics[modality] = classification_metrics(
+            data.labels_of(df.utt_id), df[[f"p_{c}" for c in classes]].to_numpy().argmax(1), classes, y_train_all
+        )
+    fusions = {}
+    if cfg.fusion.enabled:
+        wanted = [cfg.fusion.modalities] + list(cfg.fusion.extra)
+        for mods in wanted:
+            mods = [m for m in mods if m in test_probs]
+            if len(mods) < 2:
+                continue
+            key = "fusion" if mods == [m for m in cfg.fusion.modalities if m in test_probs] else "_".join(mods)
+            fusions[key] = mods
+    drops = {}
+    for key, mods in fusions.items():
+        train_in = fusion_inputs(oof_probs, mods, data.order, classes, cfg.fusion.missing)
+        val_in = fusion_inputs(val_probs, mods, data.order, classes, cfg.fusion.missing)
+        test_in = fusion_inputs(test_probs, mods, data.order, classes, cfg.fusion.missing)
+        model = fit_fusion(data, train_in, val_in, cfg.fusion, fold_dir / key, classes, mods, seed=cfg.seed)
+        probs = predict_fusion(model, test_in)
+        test_probs[key] = pd.DataFrame({"utt_id": test_in.utt_ids, **{f"p_{c}": probs[:, i] for i, c in enumerate(classes)}})
+        metrics[key] = classification_metrics(data.labels_of(test_in.utt_ids), probs.argmax(1), classes, y_train_all)
+        drops[key] = {m: int(n) for m, n in test_in.dropped.items()}
+
+    rows = []
+    for key, df in test_probs.items():
+        d = df.copy()
+        d.insert(1, "model", key)
+        d.insert(2, "label", [classes[i] for i in data.labels_of(df.utt_id)])
+        d.insert(3, "pred", [classes[i] for i in df[[f"p_{c}" for c in classes]].to_numpy().argmax(1)])
+        rows.append(d)
+    pd.concat(rows, ignore_index=True).to_parquet(fold_dir / "predictions.parquet", index=False)
+    _write_json(done, {"metrics": metrics, "dropped": drops, "fold": fold.name})
+    return metrics
+
+
+def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) -> dict:
+    """Everything `emorec train` does; returns the content of metrics.json."""
+    from emorec.metrics import summarise_folds
+    from emorec.report import write_report
+
+    exp = prepare(cfg, Path(out), workers=workers)
+    folds = make_folds(exp.data.utterances, cfg.split)
+    per_fold = {}
+    for fold in folds:
+        log.info("fold %s: %d train / %d val / %d test", fold.name, len(fold.train), len(fold.val), len(fold.test))
+        per_fold[fold.name] = run_fold(exp, fold)
+
+    metrics: dict = {
+        "protocol": cfg.protocol or cfg.name,
+        "experiment": cfg.name,
+        "label_set": {"name": exp.label_set.name, "classes": list(exp.label_set.classes)},
+        "split": {**cfg.split.model_dump(mode="json"), "folds": [f.name for f in folds]},
+        "leakage": [f"{f.name}: {f.leakage.statement}" for f in folds],
+        "speaker_independent": all(f.leakage.speaker_independent for f in folds),
+        "utterances": len(exp.data.utterances),
+        "dropped_by_label_set": exp.data.dropped,
+    }
+    keys = list(dict.fromkeys(k for m in per_fold.values() for k in m))
+    for key in keys:
+        results = [per_fold[f][key] for f in per_fold if key in per_fold[f]]
+        metrics[key] = results[0] | {"folds": {f: per_fold[f][key] for f in per_fold}} if len(results) == 1 else summarise_folds(results)
+    _write_json(Path(out) / "metrics.json", metrics)
+    write_report(Path(out))
+    return metrics
