@@ -1,0 +1,102 @@
+"""Model registry: every classifier is registered by name with the modality and input it takes.
+
+    >>> from emorec.models import get_model, list_models
+    >>> list_models("audio")
+    ['alexnet', 'audio_cnn', 'egemaps_mlp']
+    >>> model = get_model("resnet18", num_classes=4, weights="none")
+
+Every model maps its input to logits (N, num_classes); softmax of a row is the per-emotion probability vector.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+from torch import nn
+
+MODALITIES = ("frame", "audio", "text", "fusion")
+# input kinds: what a model's forward receives
+INPUT_KINDS = {
+    "frames": "float tensor (N, 3, H, W), ImageNet-normalised RGB",
+    "spec": "float tensor (N, 3, F, T), spectrogram standardised per channel",
+    "egemaps": "float tensor (N, 88), standardised eGeMAPS functionals",
+    "text": "dict(input_ids=(N, L) long, attention_mask=(N, L) long)",
+    "fusion": "dict(x=(N, M, C) float, mask=(N, M) bool, True = modality present)",
+}
+_BUILTIN_MODULES = (
+    "emorec.models.resnet",
+    "emorec.models.alexnet",
+    "emorec.models.small_cnn",
+    "emorec.models.audio_cnn",
+    "emorec.models.egemaps_mlp",
+    "emorec.models.text",
+    "emorec.fusion.transformer",
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    modality: str
+    input_kind: str
+    builder: Callable[..., nn.Module]
+    description: str = ""
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+_loaded = False
+
+
+def register_model(name: str, *, modality: str, input_kind: str, description: str = ""):
+    """Decorator registering `builder(num_classes, **kwargs) -> nn.Module` under `name`."""
+    if modality not in MODALITIES:
+        raise ValueError(f"model {name!r}: modality must be one of {MODALITIES}, got {modality!r}")
+    if input_kind not in INPUT_KINDS:
+        raise ValueError(f"model {name!r}: input_kind must be one of {list(INPUT_KINDS)}, got {input_kind!r}")
+
+    def deco(builder):
+        if name in _REGISTRY and _REGISTRY[name].builder is not builder:
+            raise ValueError(f"model {name!r} is already registered")
+        doc = description or next(iter((builder.__doc__ or "").strip().splitlines()), "")
+        _REGISTRY[name] = ModelSpec(name, modality, input_kind, builder, doc)
+        return builder
+
+    return deco
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for mod in _BUILTIN_MODULES:
+            importlib.import_module(mod)
+
+
+def list_models(modality: str | None = None) -> list[str]:
+    """Registered model names, sorted; only those of `modality` when given."""
+    _load_builtin()
+    return sorted(n for n, s in _REGISTRY.items() if modality is None or s.modality == modality)
+
+
+def model_spec(name: str) -> ModelSpec:
+    _load_builtin()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    return _REGISTRY[name]
+
+
+def get_model(name: str, num_classes: int, **kwargs) -> nn.Module:
+    """Build a registered model. The module gets attributes `modality`, `input_kind` and `model_name`."""
+    spec = model_spec(name)
+    if num_classes < 2:
+        raise ValueError(f"model {name!r}: num_classes must be >= 2, got {num_classes}")
+    model = spec.builder(num_classes, **kwargs)
+    model.modality = spec.modality
+    model.input_kind = spec.input_kind
+    model.model_name = name
+    return model
+
+
+__all__ = ["ModelSpec", "register_model", "list_models", "model_spec", "get_model", "MODALITIES", "INPUT_KINDS"]
