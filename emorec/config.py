@@ -30,6 +30,7 @@ class ModelConfig(Strict):
     arch: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
     fit: FitConfig = Field(default_factory=FitConfig)
+    augment: dict[str, Any] | None = None  # training-time augmentation (see docs/models.md)
     enabled: bool = True
 
 

@@ -12,7 +12,7 @@ import yaml
 from emorec.config import CorpusConfig, ExperimentConfig
 from emorec.data.labels import get_label_set
 from emorec.data.splits import SplitSpec, make_folds
-from emorec.pipeline import ModalityData, dataset_for, fusion_inputs, load_store, probs_frame
+from emorec.pipeline import ModalityData, dataset_for, fusion_inputs, input_kind, load_store, probs_frame
 
 MODEL_KEYS = ("frame", "audio", "text")
 
@@ -24,11 +24,10 @@ def load_run_config(run_dir: Path) -> ExperimentConfig:
     return ExperimentConfig(**yaml.safe_load(path.read_text()))
 
 
-def _input_meta(meta: dict) -> dict:
+def input_meta_from(meta: dict) -> dict:
+    """Dataset normalisation stored in a saved model's model.json."""
     inp = meta.get("input", {})
-    if meta["modality"] == "audio" and inp.get("spec_mean") is not None:
-        return {"spec_stats": (inp["spec_mean"], inp["spec_std"])}
-    return {}
+    return {f"{k}_stats": (inp[f"{k}_mean"], inp[f"{k}_std"]) for k in ("spec", "egemaps") if inp.get(f"{k}_mean") is not None}
 
 
 def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[str]) -> dict[str, pd.DataFrame]:
@@ -45,7 +44,7 @@ def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[st
             continue
         model, meta = load_model_dir(fold_dir / key / "model")
         ids = data.ok_ids(key, test_ids)
-        p = predict_proba(model, dataset_for(data, key, ids, _input_meta(meta))) if ids else np.zeros((0, len(classes)))
+        p = predict_proba(model, dataset_for(data, input_kind(meta["name"]), ids, input_meta_from(meta))) if ids else np.zeros((0, len(classes)))
         probs[key] = probs_frame(ids, p, classes)
     for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir() and p.name not in MODEL_KEYS):
         if not (sub / "model" / "model.json").exists():

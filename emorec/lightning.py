@@ -276,7 +276,7 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset | None, num_classes
     trainer = L.Trainer(
         max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, precision=cfg.precision,
         deterministic=cfg.deterministic, logger=CSVLogger(out_dir, name="logs"), callbacks=callbacks,
-        enable_progress_bar=cfg.enable_progress_bar, enable_model_summary=cfg.enable_progress_bar,
+        enable_progress_bar=cfg.enable_progress_bar, enable_model_summary=False,
         max_time=cfg.max_time, num_sanity_val_steps=0, gradient_clip_val=cfg.gradient_clip_val,
         log_every_n_steps=max(1, min(50, len(train_loader))), default_root_dir=out_dir,
     )

@@ -95,34 +95,47 @@ def probs_frame(ids, probs: np.ndarray, classes) -> pd.DataFrame:
     return pd.DataFrame({"utt_id": list(ids), **{f"p_{c}": probs[:, i] for i, c in enumerate(classes)}})
 
 
-def dataset_for(data: ModalityData, modality: str, ids, input_meta: dict, *, train: bool = False, augment=None):
+def input_kind(arch: str) -> str:
+    """What a model reads from the store: frames, spec, egemaps or text."""
+    from emorec.models import model_spec
+
+    return model_spec(arch).input_kind
+
+
+def dataset_for(data: ModalityData, kind: str, ids, input_meta: dict, *, train: bool = False, augment=None):
     from emorec.datasets import StoreDataset
 
     labels = data.labels_of(ids) if all(i in data.y for i in ids) else None
-    return StoreDataset(data.store, data.rows_of(ids), labels, modality, augment=augment if train else None, **input_meta)
+    return StoreDataset(data.store, data.rows_of(ids), labels, kind, augment=augment if train else None, **input_meta)
 
 
-def input_meta_for(data: ModalityData, modality: str, train_ids) -> dict:
+def input_meta_for(data: ModalityData, kind: str, train_ids) -> dict:
     """Normalisation the model's inputs need, computed on training rows only."""
-    from emorec.datasets import spec_channel_stats
+    from emorec.datasets import feature_stats, spec_channel_stats
 
-    if modality == "audio":
+    if kind == "spec":
         mean, std = spec_channel_stats(data.store, data.rows_of(train_ids))
         return {"spec_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
+    if kind == "egemaps":
+        mean, std = feature_stats(data.store, data.rows_of(train_ids), "egemaps")
+        return {"egemaps_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
     return {}
 
 
-def _train_predict(data, modality, mcfg, train_ids, val_ids, predict_sets, work_dir, meta, seed, classes):
+def _train_predict(data, kind, mcfg, train_ids, val_ids, predict_sets, work_dir, meta, seed, classes):
+    import lightning as L
+
     from emorec.lightning import fit, load_best, predict_proba
     from emorec.models import get_model
 
+    L.seed_everything(seed, verbose=False)
     model = get_model(mcfg.arch, len(classes), **mcfg.kwargs)
     fit_cfg = mcfg.fit.model_copy(update={"seed": seed})
-    ds_tr = dataset_for(data, modality, train_ids, meta, train=True, augment=mcfg.kwargs.get("augment"))
-    ds_val = dataset_for(data, modality, val_ids, meta)
+    ds_tr = dataset_for(data, kind, train_ids, meta, train=True, augment=mcfg.augment)
+    ds_val = dataset_for(data, kind, val_ids, meta)
     res = fit(model, ds_tr, ds_val, len(classes), fit_cfg, work_dir)
     load_best(model, res.best_ckpt)
-    outs = [predict_proba(model, dataset_for(data, modality, ids, meta), batch_size=fit_cfg.batch_size) for ids in predict_sets]
+    outs = [predict_proba(model, dataset_for(data, kind, ids, meta), batch_size=fit_cfg.batch_size) for ids in predict_sets]
     return model, outs, res
 
 
@@ -143,9 +156,10 @@ def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path,
     test_ids = data.ok_ids(modality, fold.test)
     if not train_ids or not val_ids:
         raise RuntimeError(f"fold {fold.name}: no usable {modality} utterances for training/validation")
-    meta = input_meta_for(data, modality, train_ids)
+    kind = input_kind(mcfg.arch)
+    meta = input_meta_for(data, kind, train_ids)
     model, (p_val, p_test), res = _train_predict(
-        data, modality, mcfg, train_ids, val_ids, [val_ids, test_ids], model_dir / "fit", meta, seed, classes
+        data, kind, mcfg, train_ids, val_ids, [val_ids, test_ids], model_dir / "fit", meta, seed, classes
     )
     save_model_dir(model, model_dir / "model", model_meta(data, modality, mcfg, classes, meta))
 
@@ -155,7 +169,7 @@ def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path,
         for k, (tr_idx, ho_idx) in enumerate(splits):
             tr = [train_ids[i] for i in tr_idx]
             ho = [train_ids[i] for i in ho_idx]
-            _, (p_ho,), _ = _train_predict(data, modality, mcfg, tr, val_ids, [ho], model_dir / f"oof{k}", meta, seed + 1 + k, classes)
+            _, (p_ho,), _ = _train_predict(data, kind, mcfg, tr, val_ids, [ho], model_dir / f"oof{k}", meta, seed + 1 + k, classes)
             oof[np.asarray(ho_idx)] = p_ho
     outs = UnimodalOutputs(probs_frame(test_ids, p_test, classes), probs_frame(val_ids, p_val, classes), probs_frame(train_ids, oof, classes))
     df = pd.concat([d.assign(part=p) for p, d in (("test", outs.test), ("val", outs.val), ("oof", outs.oof))], ignore_index=True)
@@ -177,8 +191,11 @@ def model_meta(data: ModalityData, modality: str, mcfg, classes, input_meta: dic
     if modality == "frame":
         meta["input"] = {"crop": pp.crop, "frame_size": pp.frame_size, "frames_per_utterance": pp.frames_per_utterance}
     elif modality == "audio":
-        mean, std = input_meta.get("spec_stats", (None, None))
-        meta["input"] = {"spec_mean": mean, "spec_std": std, "recipe": pp.spec_recipe, "egemaps": pp.egemaps}
+        meta["input"] = {"kind": input_kind(mcfg.arch), "recipe": pp.spec_recipe, "egemaps": pp.egemaps}
+        for key in ("spec", "egemaps"):
+            mean, std = input_meta.get(f"{key}_stats", (None, None))
+            if mean is not None:
+                meta["input"].update({f"{key}_mean": mean, f"{key}_std": std})
     else:
         meta["input"] = {"tokenizer": pp.tokenizer, "max_length": pp.max_length, "tags": pp.tags}
     return meta
@@ -199,6 +216,9 @@ def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, clas
     saved = model_dir / "model"
     if (model_dir / "done.json").exists() and saved.exists():
         return load_model_dir(saved)[0]
+    import lightning as L
+
+    L.seed_everything(seed, verbose=False)
     kwargs = {"num_modalities": len(modalities), **fcfg.kwargs}
     model = get_model("fusion_transformer", len(classes), **kwargs)
     ds_tr = FusionDataset(train_in.X, train_in.mask, data.labels_of(train_in.utt_ids))

@@ -119,7 +119,8 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
     from emorec.metrics import summarise_folds
     from emorec.report import write_report
 
-    exp = prepare(cfg, Path(out), workers=workers)
+    out = Path(out)
+    exp = prepare(cfg, out, workers=workers)
     folds = make_folds(exp.data.utterances, cfg.split)
     per_fold = {}
     for fold in folds:
@@ -131,7 +132,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
         "experiment": cfg.name,
         "label_set": {"name": exp.label_set.name, "classes": list(exp.label_set.classes)},
         "split": {**cfg.split.model_dump(mode="json"), "folds": [f.name for f in folds]},
-        "leakage": [f"{f.name}: {f.leakage.statement}" for f in folds],
+        "leakage": [f.leakage.statement for f in folds],
         "speaker_independent": all(f.leakage.speaker_independent for f in folds),
         "utterances": len(exp.data.utterances),
         "dropped_by_label_set": exp.data.dropped,
@@ -140,6 +141,10 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
     for key in keys:
         results = [per_fold[f][key] for f in per_fold if key in per_fold[f]]
         metrics[key] = results[0] | {"folds": {f: per_fold[f][key] for f in per_fold}} if len(results) == 1 else summarise_folds(results)
+    metrics["curves"] = {
+        key: [str(p.relative_to(out)) for f in per_fold if (p := Path(out) / "folds" / f / key / "fit" / "metrics.csv").exists()]
+        for key in keys
+    }
     _write_json(Path(out) / "metrics.json", metrics)
     write_report(Path(out))
     return metrics

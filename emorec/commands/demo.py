@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         setup_logging()
         t0 = time.time()
         corpus_dir = out / "corpus"
-        root = generate_iemocap(corpus_dir, SynthConfig(seed=seed), workers=workers)
+        root = generate_iemocap(corpus_dir, SynthConfig(seed=seed, workers=workers))
         typer.echo(f"synthetic corpus: {root} ({time.time() - t0:.0f} s)")
         overrides = [f"corpus.root={root}", f"store_dir={out / 'stores'}", f"seed={seed}", *set_]
         cfg = load_config("demo", overrides)

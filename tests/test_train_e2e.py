@@ -1,0 +1,93 @@
+"""End to end on a tiny synthetic IEMOCAP corpus: train, fuse, report, resume, evaluate, cross-fitting hygiene."""
+
+import json
+import time
+
+import pandas as pd
+import pytest
+
+from emorec.config import load_config
+from emorec.data.synth import SynthConfig, generate_iemocap
+from emorec.evaluate import evaluate_run
+from emorec.train import run_experiment
+
+MODEL_KEYS = ("accuracy", "unweighted_accuracy", "macro_f1", "weighted_f1", "majority_baseline", "n_test")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("e2e")
+    root = generate_iemocap(base / "corpus", SynthConfig(seed=3, dialogs_per_session=1, utterances_per_dialog=16,
+                                                          frame_size=(128, 96)), progress=False)
+    overrides = [
+        f"corpus.root={root}", f"store_dir={base / 'stores'}",
+        "preprocess.frame_size=32", "preprocess.spec_size=[32, 96]", "preprocess.n_mels=32", "preprocess.max_length=24",
+        "models.frame.arch=small_cnn", "models.frame.kwargs={}", "models.frame.fit={epochs: 2, batch_size: 16}",
+        "models.audio.arch=audio_cnn", "models.audio.fit={epochs: 2, batch_size: 16}",
+        "models.text.fit={epochs: 1, batch_size: 16, lr: 0.0001}",
+        "fusion.crossfit_folds=2", "fusion.fit={epochs: 3, batch_size: 16}",
+    ]
+    cfg = load_config("demo", overrides)
+    t0 = time.time()
+    metrics = run_experiment(cfg, base / "run")
+    return cfg, base, root, metrics, time.time() - t0
+
+
+def test_metrics_json_shape(tiny_run):
+    cfg, base, _, metrics, _ = tiny_run
+    on_disk = json.loads((base / "run" / "metrics.json").read_text())
+    for key in ("protocol", "label_set", "split", "leakage"):
+        assert key in on_disk
+    for model in ("frame", "audio", "text", "fusion", "audio_text"):
+        for k in MODEL_KEYS:
+            assert k in on_disk[model], (model, k)
+        assert 0.0 <= on_disk[model]["accuracy"] <= 1.0
+    assert on_disk["label_set"]["classes"] == ["neu", "hap", "sad", "ang"]
+    assert "speaker-independent" in " ".join(on_disk["leakage"])
+
+
+def test_report_and_saved_models(tiny_run):
+    _, base, _, metrics, _ = tiny_run
+    run = base / "run"
+    html = (run / "report.html").read_text()
+    assert "speaker-independent" in html and "fusion" in html
+    assert (run / "confusion_fusion.png").stat().st_size > 0
+    fold = run / "folds" / "session-5"
+    for key in ("frame", "audio", "text", "fusion", "audio_text"):
+        assert (fold / key / "model" / "model.safetensors").exists()
+        assert not list((fold / key).rglob("*.ckpt")), "finished units keep no Lightning checkpoints"
+    preds = pd.read_parquet(fold / "predictions.parquet")
+    assert set(preds.model) == {"frame", "audio", "text", "fusion", "audio_text"}
+
+
+def test_fusion_trains_on_out_of_fold_outputs_only(tiny_run):
+    cfg, base, _, _, _ = tiny_run
+    fold = base / "run" / "folds" / "session-5"
+    from emorec.data.iemocap import read
+    from emorec.data.splits import make_folds
+
+    for modality in ("frame", "audio", "text"):
+        out = pd.read_parquet(fold / modality / "outputs.parquet")
+        oof, test = set(out[out.part == "oof"].utt_id), set(out[out.part == "test"].utt_id)
+        assert oof and test and not oof & test
+        assert all(u.startswith("Ses05") for u in test)
+        assert not any(u.startswith("Ses05") for u in oof)
+        probs = out[out.part == "oof"].filter(like="p_").to_numpy()
+        assert (probs.sum(1) > 0.99).all(), "every training utterance got an out-of-fold output"
+
+
+def test_rerun_resumes_without_training(tiny_run):
+    cfg, base, _, metrics, first = tiny_run
+    t0 = time.time()
+    again = run_experiment(cfg, base / "run")
+    assert time.time() - t0 < max(20.0, first / 3)
+    assert again["fusion"]["accuracy"] == metrics["fusion"]["accuracy"]
+
+
+def test_evaluate_reproduces_the_run_predictions(tiny_run):
+    _, base, root, metrics, _ = tiny_run
+    ev = evaluate_run(base / "run", "iemocap", str(root), split="config", out=base / "eval")
+    for key in ("frame", "audio", "text", "fusion"):
+        assert ev[key]["accuracy"] == pytest.approx(metrics[key]["accuracy"])
+        assert ev[key]["n_test"] == metrics[key]["n_test"]
+    assert (base / "eval" / "report.html").exists()
