@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/emorec demo --out $(DEMO_OUT)
 
 test: $(STAMP)
+	@if [ "$$CI" = "true" ]; then bash scripts/install_chromium.sh; fi
 	$(PY) -m pytest -q -ra $(PYTEST_ARGS)
 
 clean:

@@ -1,0 +1,156 @@
+"""`emorec predict VIDEO_OR_DIR_OR_GLOB... --model BUNDLE [--subtitles F] [--window S] [--json|--csv] [--out DIR]`."""
+
+from __future__ import annotations
+
+import glob
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+MEDIA_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".mpg", ".mpeg", ".ts", ".wmv", ".3gp",
+                  ".ogv", ".wav", ".mp3", ".m4a", ".flac", ".ogg"}
+SUBTITLE_SUFFIXES = (".srt", ".vtt", ".json", ".csv")
+
+
+def expand_inputs(items: list[str]) -> tuple[list[Path], list[str]]:
+    """Media files named by paths, directories (their media files, sorted) or glob patterns; plus problems."""
+    files, problems = [], []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in MEDIA_SUFFIXES)
+            if not found:
+                problems.append(f"{p}: no video files in this directory")
+            files += found
+        elif p.exists():
+            files.append(p)
+        elif any(ch in item for ch in "*?["):
+            found = sorted(Path(f) for f in glob.glob(item, recursive=True) if Path(f).is_file())
+            if not found:
+                problems.append(f"{item}: no file matches this pattern")
+            files += found
+        else:
+            problems.append(f"{p}: no such file or directory")
+    return list(dict.fromkeys(files)), problems
+
+
+def subtitles_for(video: Path, option: Path | None) -> Path | None:
+    """The subtitle file of a video: --subtitles itself (one video), or <stem>.srt/.vtt/.json/.csv inside the
+    --subtitles directory (several videos)."""
+    if option is None:
+        return None
+    if option.is_dir():
+        for suffix in SUBTITLE_SUFFIXES:
+            cand = option / f"{video.stem}{suffix}"
+            if cand.is_file():
+                return cand
+        return None
+    return option
+
+
+def _table(df, file: str | None = None) -> str:
+    cols = [c for c in df.columns if c not in ("model", "side")]
+    out = df[cols].copy()
+    out["text"] = out["text"].fillna("").astype(str).str.slice(0, 40)
+    if file is not None:
+        out.insert(0, "file", file)
+    return out.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.3f}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("predict")
+    def predict(
+        inputs: List[str] = typer.Argument(..., help="Video files, directories of videos, or glob patterns ('clips/*.mp4')."),
+        model: Path = typer.Option(..., "--model", help="Bundle written by emorec export (directory or .zip)."),
+        subtitles: Optional[Path] = typer.Option(None, "--subtitles", help="Subtitles (.srt/.vtt) of the video: one cue = one utterance with its text. With several videos: a directory of <video stem>.srt files."),
+        transcript: Optional[Path] = typer.Option(None, "--transcript", help="Transcript .json/.csv with start, end, text[, side] (instead of subtitles)."),
+        window: Optional[float] = typer.Option(None, "--window", help="Fixed windows of this many seconds instead of speech detection."),
+        speaker_side: str = typer.Option("auto", "--speaker-side", help="auto (half with the largest face), left, right or full."),
+        no_face_check: bool = typer.Option(False, "--no-face-check", help="Use the frame model even on frames where no face is detected."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Also write per-video JSON, CSV, timeline PNG and labelled middle frames here (and summary.csv)."),
+    ) -> None:
+        """Recognise the emotion of each utterance in videos: one row per segment with per-class probabilities
+        and the modalities used."""
+        import json
+
+        import pandas as pd
+        from tqdm import tqdm
+
+        from emorec.bundle import BundleError
+        from emorec.commands.common import fail
+        from emorec.predict import MediaError, Recognizer
+        from emorec.segment import SegmentFileError
+
+        if as_json and as_csv:
+            fail("choose one of --json and --csv")
+        if subtitles is not None and transcript is not None:
+            fail("give --subtitles or --transcript, not both")
+        if speaker_side not in ("auto", "left", "right", "full"):
+            fail(f"--speaker-side must be auto, left, right or full, got {speaker_side!r}")
+        if window is not None and window <= 0:
+            fail("--window must be > 0 seconds")
+        cues = subtitles if subtitles is not None else transcript
+        if cues is not None and not cues.exists():
+            fail(f"{cues}: no such file or directory")
+        files, problems = expand_inputs(inputs)
+        for p in problems:
+            typer.echo(f"error: {p}", err=True)
+        if not files:
+            fail("no input videos")
+        try:
+            recognizer = Recognizer.load(model)
+        except (BundleError, ValueError) as e:
+            fail(str(e))
+        if recognizer.untrained:
+            typer.echo(f"warning: {model} holds untrained models; its labels are meaningless", err=True)
+        many = len(files) > 1
+        if many and cues is not None and not cues.is_dir():
+            fail("--subtitles/--transcript FILE applies to one video; for several videos give a directory holding <video stem>.srt")
+        frames, results, failed = [], [], []
+        bar = tqdm(files, desc="videos", unit="video", file=sys.stderr, disable=not many)
+        for f in bar:
+            bar.set_postfix_str(f.name[-30:], refresh=False)
+            try:
+                cue_file = subtitles_for(f, cues)
+                kind = {"transcript": cue_file} if transcript is not None else {"subtitles": cue_file}
+                result = recognizer.predict_video(f, window=window, speaker_side=speaker_side,
+                                                  require_face=not no_face_check, **kind)
+            except (MediaError, SegmentFileError) as e:
+                failed.append(f)
+                tqdm.write(f"error: {e}", file=sys.stderr)
+                continue
+            except Exception as e:  # an unforeseen failure costs this file, not the batch
+                failed.append(f)
+                tqdm.write(f"error: {f}: {type(e).__name__}: {e}", file=sys.stderr)
+                continue
+            for w in result.warnings:
+                tqdm.write(f"warning: {f}: {w}", file=sys.stderr)
+            df = result.to_frame()
+            frames.append(df.assign(file=str(f))[["file", *df.columns]])
+            results.append(result)
+            if out is not None:
+                unique = sum(g.stem == f.stem for g in files) == 1
+                stem = f.stem if unique else f"{f.parent.name}_{f.stem}"
+                result.save(out, stem=stem)
+        bar.close()
+        if as_json:
+            typer.echo(json.dumps(results[0].to_dict() if len(results) == 1 and not many else [r.to_dict() for r in results], indent=2))
+        elif as_csv:
+            if frames:
+                all_rows = pd.concat(frames, ignore_index=True) if many else frames[0].drop(columns="file")
+                typer.echo(all_rows.to_csv(index=False), nl=False)
+        else:
+            for r, df in zip(results, frames):
+                typer.echo(f"{r.path}  ({r.duration:.1f} s, {len(r.segments)} segments by {r.segmentation})")
+                typer.echo(_table(df.drop(columns="file")) if len(df) else "  (no segments)")
+        if out is not None and frames:
+            summary = pd.concat(frames, ignore_index=True)
+            summary.to_csv(Path(out) / "summary.csv", index=False)
+            typer.echo(f"wrote results for {len(results)} video(s) to {out}", err=True)
+        if failed or problems:
+            typer.echo(f"{len(failed) + len(problems)} input(s) failed, {len(results)} done", err=True)
+            raise typer.Exit(1)

@@ -1,0 +1,315 @@
+"""Recognizer and `emorec predict` on real clips (RAVDESS mp4, CREMA-D flv) and a synthetic clip with subtitles.
+
+The bundle holds freshly initialised models: these tests check the plumbing (segments, preprocessing, modality
+masks, outputs, errors), not accuracy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from emorec.bundle import build_untrained_bundle
+from emorec.predict import MediaError, Recognizer, SegmentPrediction, VideoResult, frame_index
+from emorec.segment import Segment
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+CLASSES = ["neutral", "happy", "sad", "angry"]
+PP = {"frame_size": 48, "spec_size": [64, 96], "max_length": 24, "crop": "speaker"}
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_predict", REPO / "benchmarks" / "predict.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    torch.set_num_threads(2)
+    return build_untrained_bundle(tmp_path_factory.mktemp("b") / "bundle", CLASSES, PP, frame="small_cnn",
+                                  audio="audio_cnn", text="text")
+
+
+@pytest.fixture(scope="module")
+def rec(bundle):
+    return Recognizer.load(bundle)
+
+
+@pytest.fixture(scope="module")
+def clips():
+    ravdess = sorted((DATA / "ravdess_av").glob("*.mp4"))
+    cremad = sorted((DATA / "cremad").glob("*.flv"))
+    if not ravdess or not cremad:
+        pytest.skip(f"real clips missing under {DATA}")
+    return ravdess, cremad
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    d = tmp_path_factory.mktemp("synth")
+    video, srt, cues = _bench().make_clip(d / "talk.mp4", 8.0, (320, 180), seed=3)
+    return video, srt, cues
+
+
+def _check_probs(seg: SegmentPrediction):
+    assert set(seg.probs) == set(CLASSES)
+    assert abs(sum(seg.probs.values()) - 1) < 1e-5
+    assert seg.label == max(seg.probs, key=seg.probs.get)
+
+
+def test_cli_predict_real_clips_json_csv_timeline(bundle, clips, tmp_path):
+    from emorec.cli import app
+
+    ravdess, cremad = clips
+    runner = CliRunner()
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["predict", str(DATA / "ravdess_av" / "*.mp4"), str(cremad[0]), "--model", str(bundle),
+                              "--csv", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = pd.read_csv(pd.io.common.StringIO(res.stdout))
+    assert set(rows.file) == {str(p) for p in ravdess + cremad}
+    assert list(rows.columns[:4]) == ["file", "start", "end", "label"]
+    assert {f"p_{c}" for c in CLASSES} <= set(rows.columns)
+    assert set(rows.modalities) == {"frame+audio"}  # no subtitles: no text
+    assert np.allclose(rows[[f"p_{c}" for c in CLASSES]].sum(axis=1), 1, atol=2e-3)
+    for p in ravdess + cremad:
+        r = rows[rows.file == str(p)]
+        assert len(r) >= 1 and (r.start >= 0).all() and (r.end > r.start).all()
+        assert (r.end <= 3.3).all()
+        data = json.loads((out / f"{p.stem}.json").read_text())
+        assert data["segmentation"] == "speech" and data["has_audio"] and data["has_video"]
+        assert len(data["segments"]) == len(r)
+        assert pd.read_csv(out / f"{p.stem}.csv").shape[0] == len(r)
+        png = (out / f"{p.stem}_timeline.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+        frames = sorted((out / f"{p.stem}_frames").glob("*.png"))
+        assert len(frames) == len(r) and frames[0].name.endswith(f"_{r.label.iloc[0]}.png")
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == len(rows)
+    # RAVDESS speech sits inside the ~3.2 s clips, after a silent lead-in
+    first = rows[rows.file == str(ravdess[0])].iloc[0]
+    assert 0.3 < first.start < 1.5 and 1.5 < first.end < 3.2
+
+    res = runner.invoke(app, ["predict", str(ravdess[1]), "--model", str(bundle), "--json", "--window", "1.5"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["segmentation"] == "window"
+    spans = [(s["start"], s["end"]) for s in data["segments"]]
+    assert spans == [(0.0, 1.5), (1.5, pytest.approx(3.2366, abs=1e-3))]  # the 0.24 s tail joins the last window
+
+
+def test_subtitles_give_one_prediction_per_cue_with_text(rec, synth, tmp_path):
+    video, srt, cues = synth
+    result = rec.predict_video(video, subtitles=srt)
+    assert result.segmentation == "subtitles"
+    assert [(s.start, s.end) for s in result.segments] == [(a, b) for a, b, *_ in cues]
+    for seg, cue in zip(result.segments, cues):
+        assert seg.text == cue[4]
+        assert seg.modalities == ["frame", "audio", "text"] and seg.model == "fusion"
+        assert seg.side in ("left", "right")  # the drawn faces sit in the halves
+        assert set(seg.per_modality) == {"frame", "audio", "text"}
+        _check_probs(seg)
+    df = result.to_frame()
+    assert list(df.columns) == ["start", "end", "label", *(f"p_{c}" for c in CLASSES), "modalities", "model", "side", "text"]
+    assert (df.modalities == "frame+audio+text").all()
+    # a transcript CSV with fixed sides gives the same windows, the given sides and a text-less row
+    tr = tmp_path / "t.csv"
+    pd.DataFrame({"start": [c[0] for c in cues], "end": [c[1] for c in cues],
+                  "text": [c[4] for c in cues[:-1]] + [""], "side": ["left"] * len(cues)}).to_csv(tr, index=False)
+    r2 = rec.predict_video(video, transcript=tr)
+    assert r2.segmentation == "transcript" and all(s.side == "left" for s in r2.segments)
+    assert r2.segments[-1].modalities == ["frame", "audio"] and r2.segments[-1].text is None
+
+
+def test_frame_index_rule_and_one_decode_pass(rec, clips):
+    import av
+
+    clip = clips[0][0]
+    segs = [Segment(0.5, 1.4, None, "full"), Segment(1.0, 2.9, None, "left"), Segment(3.05, 3.5, None, "full")]
+    result = rec.predict_segments(clip, segs)
+    assert result.segmentation == "explicit"
+    with av.open(str(clip)) as c:  # an independent full sequential decode
+        n = sum(1 for _ in c.decode(video=0))
+    fps = 30000 / 1001
+    assert n == 93
+    for seg in segs[:2]:
+        assert frame_index(seg.start, seg.end, fps, n) == (int(seg.start * fps) + int(seg.end * fps)) // 2
+    # a window running past the end takes the middle of [a, b] clamped to the last frame, as preprocessing does
+    assert frame_index(3.05, 3.5, fps, n) == 92 and frame_index(3.2, 3.5, fps, n) is None
+    assert [s.side for s in result.segments[:2]] == ["full", "left"]
+    assert all(s.modalities[0] == "frame" for s in result.segments)
+    assert all(f is not None and f.shape == (360, 640, 3) for f in result.middle_frames)  # previews
+    assert set(result.timings) >= {"decode", "crops", "frame_model"}
+
+
+def test_missing_modalities_use_the_mask_or_the_average(rec, bundle, synth, tmp_path):
+    bench = _bench()
+    silent, _, _ = bench.make_clip(tmp_path / "silent.mp4", 4.0, (320, 180), seed=1, srt=False, audio=False)
+    r = rec.predict_video(silent, window=2.0)
+    assert not r.has_audio and r.segmentation == "window"
+    assert all(s.modalities == ["frame"] and s.model == "fusion" for s in r.segments)
+    # without a transcript and without audio: fallback windows, said in the warnings
+    r = rec.predict_video(silent)
+    assert r.segmentation == "fallback-window" and any("no audio track" in w for w in r.warnings)
+
+    # a bundle without fusion models averages the modalities present
+    b2 = tmp_path / "nofusion"
+    shutil.copytree(bundle, b2)
+    info = json.loads((b2 / "bundle.json").read_text())
+    info["models"] = {k: v for k, v in info["models"].items() if k in ("frame", "audio")}
+    (b2 / "bundle.json").write_text(json.dumps(info))
+    r2 = Recognizer.load(b2).predict_video(synth[0], subtitles=synth[1])
+    for s in r2.segments:
+        assert s.model == "average" and s.modalities == ["frame", "audio"]  # no text model in this bundle
+        mean = (np.array([s.per_modality["frame"][c] for c in CLASSES]) + np.array([s.per_modality["audio"][c] for c in CLASSES])) / 2
+        np.testing.assert_allclose([s.probs[c] for c in CLASSES], mean, atol=1e-6)
+
+
+def test_fusion_choice_and_predict_utterance(rec):
+    assert rec._choose_fusion(["frame", "audio", "text"]) == "fusion"
+    assert rec._choose_fusion(["frame", "audio"]) == "fusion"
+    assert rec._choose_fusion(["audio", "text"]) == "audio_text"  # the tightest fusion covering what is there
+    assert rec._choose_fusion(["text"]) == "audio_text"
+    assert rec._choose_fusion([]) is None
+    rng = np.random.default_rng(0)
+    t = np.arange(8000 * 2) / 8000
+    speech = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    a = rec.predict_utterance(audio=(speech, 8000))  # resampled to the bundle's 16 kHz
+    assert a.modalities == ["audio"] and a.model == "audio_text"
+    _check_probs(a)
+    b = rec.predict_utterance(audio=(np.stack([speech, speech]), 8000), text="I am so happy today!")
+    assert b.modalities == ["audio", "text"] and b.model == "audio_text" and b.text == "I am so happy today!"
+    frame = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    c = rec.predict_utterance(frame=frame, audio=(speech, 8000), text="fine")
+    assert c.modalities == ["frame", "audio", "text"] and c.model == "fusion" and c.side == "full"
+    with pytest.raises(ValueError, match="at least one"):
+        rec.predict_utterance()
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        rec.predict_utterance(frame=frame.astype(np.float32))
+
+
+def test_bad_files_clear_errors_and_batch_goes_on(rec, bundle, clips, tmp_path):
+    from emorec.cli import app
+
+    good = clips[0][0]
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video at all\n" * 50)
+    trunc = tmp_path / "cut.mp4"
+    trunc.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    for path, reason in ((text, "not a readable video"), (trunc, "truncated or corrupt"), (empty, "empty file")):
+        with pytest.raises(MediaError, match=reason) as e:
+            rec.predict_video(path)
+        assert str(path) in str(e.value)
+    shutil.copy(good, tmp_path / "good.mp4")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["predict", str(tmp_path), "--model", str(bundle), "--out", str(out)])
+    assert res.exit_code == 1
+    assert f"{text}: not a readable video" in res.output and f"{trunc}: truncated or corrupt" in res.output
+    assert "3 input(s) failed, 1 done" in res.output
+    assert set(pd.read_csv(out / "summary.csv").file) == {str(tmp_path / "good.mp4")}
+    bad_srt = tmp_path / "bad.srt"
+    bad_srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\nnonsense\nmore\n")
+    res = CliRunner().invoke(app, ["predict", str(good), "--model", str(bundle), "--subtitles", str(bad_srt)])
+    assert res.exit_code == 1 and f"{bad_srt}:5" in res.output
+    res = CliRunner().invoke(app, ["predict", str(tmp_path / "nothing*.mp4"), "--model", str(bundle)])
+    assert res.exit_code == 2 and "no file matches" in res.output
+
+
+def test_video_result_roundtrip(rec, clips):
+    r = rec.predict_video(clips[1][0])
+    assert isinstance(r, VideoResult) and r.duration == pytest.approx(2.235, abs=0.01)
+    d = json.loads(r.to_json())
+    assert d["classes"] == CLASSES and len(d["segments"]) == len(r.segments)
+    assert set(d["segments"][0]) >= {"start", "end", "label", "probs", "modalities", "text"}
+    assert {"probe", "audio_decode", "decode", "crops", "spectrograms", "frame_model", "audio_model", "fusion"} <= set(r.timings)
+
+
+def _faceless_clip(path: Path, seconds: float = 3.0):
+    """A grey 160x120 video with a 220 Hz tone from 1 s to 2 s."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=25)
+        vs.width, vs.height, vs.pix_fmt = 160, 120, "yuv420p"
+        aus = out.add_stream("aac", rate=16000)
+        aus.layout = "mono"
+        for i in range(int(seconds * 25)):
+            img = np.full((120, 160, 3), 90 + i % 7, np.uint8)
+            for p in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(p)
+        for p in vs.encode():
+            out.mux(p)
+        t = np.arange(int(seconds * 16000)) / 16000
+        y = np.where((t > 1) & (t < 2), 0.3 * np.sin(2 * np.pi * 220 * t), 0.001 * np.sin(t)).astype(np.float32)
+        for k in range(0, len(y), 1024):
+            af = av.AudioFrame.from_ndarray(y[None, k:k + 1024], format="fltp", layout="mono")
+            af.sample_rate, af.pts = 16000, k
+            for p in aus.encode(af):
+                out.mux(p)
+        for p in aus.encode():
+            out.mux(p)
+    return path
+
+
+def test_frames_without_a_face_skip_the_frame_model(rec, tmp_path):
+    clip = _faceless_clip(tmp_path / "grey.mp4")
+    r = rec.predict_video(clip)
+    assert r.segmentation == "speech" and len(r.segments) == 1
+    seg = r.segments[0]
+    assert 0.8 < seg.start < 1.1 and 1.9 < seg.end < 2.2  # the tone
+    assert seg.modalities == ["audio"] and seg.side == "full" and "frame" not in seg.per_modality
+    assert any("without a detected face" in w for w in r.warnings)
+    # as in training, explicit segments use the frame whether or not a face shows
+    r2 = rec.predict_segments(clip, [(0.5, 2.5, None, "full")])
+    assert r2.segments[0].modalities == ["frame", "audio"]
+    r3 = rec.predict_video(clip, require_face=False)
+    assert r3.segments[0].modalities == ["frame", "audio"]
+
+
+def test_predict_segments_matches_the_feature_store(rec, synth, tmp_path):
+    """Explicit segments go through exactly the training preprocessing: the unimodal probabilities equal
+    those of the same models on the feature store rows that `emorec preprocess` writes for them."""
+    from emorec.data.records import Utterance
+    from emorec.datasets import StoreDataset
+    from emorec.preprocess.run import preprocess_utterances
+
+    video, _, cues = synth
+    utts = [Utterance(utt_id=f"u{i}", corpus="clip", label="neutral", start=a, end=b, text=txt, side=side,
+                      dialog="d", video_path=str(video), audio_path=str(video), order=i)
+            for i, (a, b, side, _, txt) in enumerate(cues)]
+    utts.append(Utterance(utt_id="late", corpus="clip", label="neutral", start=7.5, end=9.0, text="[LAUGHTER]",
+                          side="right", dialog="d", video_path=str(video), audio_path=str(video), order=len(cues)))
+    cfg = rec.preprocess.model_copy(update={"corpus": "clip", "audio_source": "dialog", "out": str(tmp_path)})
+    store = preprocess_utterances(utts, cfg, progress=False, store_dir=tmp_path / "store")
+    result = rec.predict_segments(video, [(u.start, u.end, u.text, u.side) for u in utts])
+    fps, n_frames = 30.0, 240
+    assert store.manifest.frame_indices.tolist()[:-1] == [str(frame_index(u.start, u.end, fps, n_frames)) for u in utts[:-1]]
+    audio_in = rec.meta["audio"]["input"]
+    stats = {"frame": {}, "audio": {"spec_stats": (audio_in["spec_mean"], audio_in["spec_std"])}, "text": {}}
+    for m in ("frame", "audio", "text"):
+        ok = store.ok(m)
+        rows = np.flatnonzero(ok)
+        ds = StoreDataset(store, rows, None, m, **stats[m])
+        xs = [ds[i][0] for i in range(len(ds))]
+        x = {k: torch.stack([d[k] for d in xs]) for k in xs[0]} if m == "text" else torch.stack(xs)
+        with torch.no_grad():
+            want = torch.softmax(rec.unimodal[m](x), -1).numpy()
+        got = np.array([[result.segments[r].per_modality[m][c] for c in CLASSES] for r in rows])
+        np.testing.assert_allclose(got, want, atol=2e-5, err_msg=m)
+        for r in np.flatnonzero(~ok):  # what preprocessing could not make is missing here too
+            assert m not in result.segments[r].modalities
+    # the 1.5 s window running past the 8 s clip: audio and frame as preprocessing made them; '[LAUGHTER]' is text
+    assert result.segments[-1].modalities == [m for m in ("frame", "audio", "text") if store.ok(m)[-1]]
