@@ -1,0 +1,51 @@
+"""Transcripts: tag cleaning ([LAUGHTER] ...) and tokenisation with the text encoder's own tokenizer."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+TAG = re.compile(r"\[\s*([A-Za-z][A-Za-z _-]*?)\s*\]")
+TAG_WORDS = {  # tags="map": the word a tag becomes ('' drops it)
+    "laughter": "(laughs)",
+    "laugh": "(laughs)",
+    "breathing": "(breathes)",
+    "sigh": "(sighs)",
+    "lipsmack": "",
+    "garbage": "",
+    "noise": "",
+}
+
+
+def clean_text(text: str, tags: str = "keep") -> str:
+    """keep: unchanged (whitespace tidied); remove: drop [TAG]s; map: [LAUGHTER] -> '(laughs)', unknown
+    [TAG] -> '(tag)', noise tags dropped."""
+    if tags not in ("keep", "remove", "map"):
+        raise ValueError(f"tags must be keep, remove or map, not {tags!r}")
+    if tags == "remove":
+        text = TAG.sub(" ", text)
+    elif tags == "map":
+        text = TAG.sub(lambda m: f" {TAG_WORDS.get(m.group(1).lower(), '(' + m.group(1).lower() + ')')} ", text)
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(name: str = "minilm"):
+    """The tokenizer of a text encoder, from local files only (see emorec.encoders.resolve_encoder)."""
+    from transformers import AutoTokenizer
+
+    from emorec.encoders import resolve_encoder
+
+    return AutoTokenizer.from_pretrained(resolve_encoder(name))
+
+
+def tokenize(texts: list[str], tokenizer_name: str = "minilm", max_length: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids int32 (N, max_length) and attention mask uint8 (N, max_length), padded and truncated."""
+    texts = list(texts)
+    if not texts:
+        return np.zeros((0, max_length), np.int32), np.zeros((0, max_length), np.uint8)
+    tok = load_tokenizer(tokenizer_name)
+    enc = tok(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="np")
+    return enc["input_ids"].astype(np.int32), enc["attention_mask"].astype(np.uint8)

@@ -1,0 +1,178 @@
+"""Frame selection, exact decoding and crops (emorec.preprocess.video), on videos drawn here.
+
+The helpers `coded_video` / `read_code` are also used by the other test_preprocess_* files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from emorec.preprocess.video import (
+    FaceFinder,
+    VideoError,
+    crop_frame,
+    frame_window,
+    pick_frames,
+    probe,
+    read_frames,
+)
+
+BLOCK = 16  # pixels per bit of the frame-number code
+BITS = 11
+
+
+def coded_frame(i: int, w: int, h: int, left=(200, 40, 40), right=(40, 40, 200)) -> np.ndarray:
+    """A frame whose top-left blocks spell `i` in binary; left half reddish, right half bluish below them."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[2 * BLOCK:, : w // 2] = left
+    img[2 * BLOCK:, w // 2:] = right
+    for bit in range(BITS):
+        if (i >> bit) & 1:
+            img[:BLOCK, bit * BLOCK:(bit + 1) * BLOCK] = 255
+    return img
+
+
+def read_code(rgb: np.ndarray) -> int:
+    return sum(1 << bit for bit in range(BITS) if rgb[:BLOCK, bit * BLOCK:(bit + 1) * BLOCK].mean() > 128)
+
+
+def coded_video(path: Path, n: int = 120, w: int = 192, h: int = 96, fps: int = 30, gop: int = 12,
+                bframes: int = 0, codec: str = "mpeg4") -> Path:
+    """An AVI (mpeg4) or MP4 (libx264) of n coded frames."""
+    container = av.open(str(path), "w")
+    stream = container.add_stream(codec, rate=fps)
+    stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+    stream.codec_context.gop_size = gop
+    if bframes:
+        stream.codec_context.max_b_frames = bframes
+    for i in range(n):
+        for p in stream.encode(av.VideoFrame.from_ndarray(coded_frame(i, w, h), format="rgb24")):
+            container.mux(p)
+    for p in stream.encode():
+        container.mux(p)
+    container.close()
+    return path
+
+
+def sequential(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+# --- frame selection ---------------------------------------------------------------------------------------
+
+def test_window_and_middle_frame_of_the_thesis_example():
+    a, b = frame_window(3.05, 7.06, 30.0, 9000)
+    assert (a, b) == (91, 211)
+    assert pick_frames(a, b) == [151]
+
+
+def test_window_floor_is_robust_to_float_error():
+    assert frame_window(4.1, 4.1, 30.0, 1000) == (123, 123)  # 4.1 * 30 = 122.99999999999999
+    assert frame_window(None, None, 29.97, 93) == (0, 92)
+
+
+def test_middle_frame_is_clamped_to_the_last_frame():
+    assert pick_frames(280, 330, 1, last=299) == [299]
+    assert pick_frames(200, 330, 1, last=299) == [265]
+    assert pick_frames(10, 10) == [10]
+    with pytest.raises(ValueError):
+        pick_frames(5, 4)
+
+
+def test_k_frames_are_evenly_spaced_inside_the_window():
+    assert pick_frames(0, 90, 3) == [15, 45, 75]
+    assert pick_frames(91, 211, 4) == [106, 136, 166, 196]
+    for a, b in [(0, 0), (3, 7), (100, 101), (91, 211)]:
+        for k in (1, 2, 5):
+            got = pick_frames(a, b, k)
+            assert len(got) == k and got == sorted(got) and a <= got[0] and got[-1] <= b
+        assert pick_frames(a, b, 1) == [(a + b) // 2]
+
+
+# --- exact decoding ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,kw", [
+    ("gop12.avi", dict(gop=12)),
+    ("gop30_bframes.avi", dict(gop=30, bframes=2)),
+    ("gop250_bframes.avi", dict(gop=250, bframes=2, n=300)),
+    ("h264.mp4", dict(gop=25, bframes=2, codec="libx264")),
+])
+def test_read_frames_equals_a_full_sequential_decode(tmp_path, name, kw):
+    path = coded_video(tmp_path / name, **kw)
+    full = sequential(path)
+    n = len(full)
+    assert [read_code(f) for f in full] == list(range(n))  # the code survives compression
+    wanted = [0, 1, 5, 13, 14, 40, 41, n // 2, n - 30, n - 2, n - 1]
+    got = read_frames(path, wanted)
+    assert not got.error and got.last_index == n - 1
+    for i in wanted:
+        assert np.array_equal(got.frames[i], full[i]), f"frame {i} differs"
+    assert got.decoded <= n + 12  # one pass, not one per frame
+
+
+def test_read_frames_seeks_over_long_gaps(tmp_path):
+    path = coded_video(tmp_path / "long.avi", n=600, gop=12)
+    got = read_frames(path, [3, 290, 590])
+    assert got.seeks >= 2 and got.decoded < 100
+    assert [read_code(got.frames[i]) for i in (3, 290, 590)] == [3, 290, 590]
+
+
+def test_indices_past_the_end_stay_missing(tmp_path):
+    path = coded_video(tmp_path / "v.avi", n=60)
+    got = read_frames(path, [10, 59, 75])
+    assert sorted(got.frames) == [10, 59] and got.last_index == 59
+
+
+def test_probe_and_bad_files(tmp_path):
+    path = coded_video(tmp_path / "v.avi", n=45, fps=30)
+    info = probe(path)
+    assert (info.fps, info.n_frames, info.width, info.height, info.declared) == (30.0, 45, 192, 96, True)
+    with pytest.raises(VideoError) as e:
+        probe(tmp_path / "nope.avi")
+    assert e.value.reason == "missing video"
+    junk = tmp_path / "junk.avi"
+    junk.write_bytes(b"RIFF" + b"\x00" * 200)
+    with pytest.raises(VideoError) as e:
+        read_frames(junk, [0])
+    assert e.value.reason == "unreadable video"
+
+
+def test_truncated_video_decodes_what_is_there(tmp_path):
+    path = coded_video(tmp_path / "v.avi", n=200, w=320, h=240)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    info = probe(cut)
+    assert info.n_frames == 200  # the header still announces all frames
+    got = read_frames(cut, [5, 50, 190])
+    assert 5 in got.frames and read_code(got.frames[5]) == 5
+    assert 190 not in got.frames and got.last_index < 190
+
+
+# --- crops -------------------------------------------------------------------------------------------------
+
+def test_speaker_crop_takes_the_speakers_half():
+    img = coded_frame(0, 200, 100)
+    body = (slice(20, 32), slice(None))  # the coloured lower part of the 32x32 crops
+    left, _ = crop_frame(img, "speaker", "left", 32)
+    right, _ = crop_frame(img, "speaker", "right", 32)
+    full, _ = crop_frame(img, "speaker", "full", 32)
+    assert left.shape == right.shape == full.shape == (32, 32, 3)
+    assert left[body][..., 0].mean() > 150 and left[body][..., 2].mean() < 80  # red half
+    assert right[body][..., 2].mean() > 150 and right[body][..., 0].mean() < 80  # blue half
+    assert abs(full[body][..., 0].mean() - full[body][..., 2].mean()) < 10  # both halves
+    assert np.array_equal(crop_frame(img, "left", "right", 32)[0], left)
+    assert np.array_equal(crop_frame(img, "right", "left", 32)[0], right)
+    assert np.array_equal(crop_frame(img, "full", "left", 32)[0], full)
+
+
+def test_face_crop_falls_back_to_the_half_without_a_face():
+    img = coded_frame(0, 200, 100)
+    out, found = crop_frame(img, "face", "left", 32, FaceFinder())
+    assert found is False
+    assert np.array_equal(out, crop_frame(img, "speaker", "left", 32)[0])
