@@ -587,10 +587,10 @@ class Recognizer:
 
     def _frame_converter(self, vinfo):
         """Decoded frame -> (array for crop_frame, exactly as preprocessing converts it; RGB preview)."""
-        from emorec.preprocess.unit import _converter
+        from emorec.preprocess.unit import frame_converter
         from emorec.preprocess.video import scaled_rgb, to_rgb
 
-        for_model = _converter(self._frame_config(), vinfo)
+        for_model = frame_converter(self._frame_config(), vinfo)
         scale = min(1.0, PREVIEW_PX / max(vinfo.width, vinfo.height, 1))
         if scale < 1.0:
             preview = scaled_rgb(2 * round(vinfo.width * scale / 2), 2 * round(vinfo.height * scale / 2))
@@ -706,11 +706,16 @@ class Recognizer:
     def _tokens(self, cleaned: list[str]) -> dict:
         import torch
 
-        from emorec.preprocess.text import tokenize
+        from emorec.preprocess.text import tokenize, tokenize_with_context
 
         inp = self.meta["text"]["input"]
-        ids, mask = tokenize(cleaned, inp.get("tokenizer", self.preprocess.tokenizer),
-                             int(inp.get("max_length", self.preprocess.max_length)))
+        name, length = inp.get("tokenizer", self.preprocess.tokenizer), int(inp.get("max_length", self.preprocess.max_length))
+        k = int(getattr(self.preprocess, "text_context", 0) or 0)
+        if k > 0:  # the segments before each one are its dialogue context (no speaker names are known here)
+            contexts = [" ".join(t for t in cleaned[max(0, i - k):i] if t) for i in range(len(cleaned))]
+            ids, mask = tokenize_with_context(contexts, cleaned, name, length)
+        else:
+            ids, mask = tokenize(cleaned, name, length)
         return {"input_ids": torch.from_numpy(ids.astype(np.int64)), "attention_mask": torch.from_numpy(mask.astype(np.int64))}
 
 

@@ -189,3 +189,20 @@ def test_text_model_can_freeze_its_encoder():
     assert all(p.requires_grad for p in model.head.parameters())
     model.train()
     assert not model.encoder.training
+
+
+def test_text_model_trims_padding_and_caches_a_frozen_encoder():
+    torch.manual_seed(0)
+    ids = torch.randint(1000, 2000, (6, 24))
+    mask = torch.ones(6, 24, dtype=torch.long)
+    mask[:, 10:] = 0
+    ids[:, 10:] = 0
+    model = get_model("text", 3, freeze_encoder=True).eval()
+    ref = model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+    m = mask.unsqueeze(-1).float()
+    expected = model.head((ref * m).sum(1) / m.sum(1))
+    first = model({"input_ids": ids, "attention_mask": mask})
+    assert torch.allclose(first, expected, atol=1e-5)
+    assert len(model._cache) == 6
+    again = model({"input_ids": ids[[2, 0]], "attention_mask": mask[[2, 0]]})
+    assert torch.allclose(again, first[[2, 0]]) and len(model._cache) == 6

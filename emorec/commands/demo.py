@@ -15,6 +15,8 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of the synthetic corpus and of training."),
         set_: list[str] = typer.Option([], "--set", help="Override a key of configs/demo.yaml."),
         workers: int = typer.Option(1, "--workers", help="Worker processes for corpus generation and preprocessing."),
+        dialogs: int = typer.Option(6, "--dialogs-per-session", help="Size of the synthetic corpus: dialogs per session."),
+        utterances: int = typer.Option(30, "--utterances-per-dialog", help="Size of the synthetic corpus: utterances per dialog."),
     ) -> None:
         """Generate the synthetic IEMOCAP corpus, train the three recognisers and the fusion, print the metrics."""
         from emorec.commands.common import print_metrics, setup_logging
@@ -25,7 +27,7 @@ def register(app: typer.Typer) -> None:
         setup_logging()
         t0 = time.time()
         corpus_dir = out / "corpus"
-        root = generate_iemocap(corpus_dir, SynthConfig(seed=seed, workers=workers))
+        root = generate_iemocap(corpus_dir, SynthConfig(seed=seed, workers=workers, dialogs_per_session=dialogs, utterances_per_dialog=utterances))
         typer.echo(f"synthetic corpus: {root} ({time.time() - t0:.0f} s)")
         overrides = [f"corpus.root={root}", f"store_dir={out / 'stores'}", f"seed={seed}", *set_]
         cfg = load_config("demo", overrides)

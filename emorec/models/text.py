@@ -13,6 +13,7 @@ from emorec.encoders import resolve_encoder
 from emorec.models import register_model
 
 POOLINGS = ("mean", "cls")
+CACHE_LIMIT = 500_000  # pooled vectors kept for a frozen encoder (384 floats each for MiniLM)
 
 
 class TextClassifier(nn.Module):
@@ -30,6 +31,7 @@ class TextClassifier(nn.Module):
         self.freeze_encoder = freeze_encoder
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.config.hidden_size, num_classes)
+        self._cache: dict[bytes, torch.Tensor] = {}  # frozen encoder: pooled output per token sequence
         self.train()  # from_pretrained returns the encoder in eval mode
 
     def train(self, mode: bool = True):
@@ -38,14 +40,32 @@ class TextClassifier(nn.Module):
             self.encoder.eval()
         return self
 
-    def forward(self, x: dict) -> torch.Tensor:
-        ids, mask = x["input_ids"].long(), x["attention_mask"].long()
+    def encode(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Pooled encoder output (N, hidden). Padding columns beyond the longest sequence are cut first."""
+        width = int(mask.sum(1).max().item()) if mask.numel() else 1
+        ids, mask = ids[:, : max(width, 1)], mask[:, : max(width, 1)]
         hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
         if self.pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            m = mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+            return hidden[:, 0]
+        m = mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+    def _encode_frozen(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """A frozen encoder gives the same vector for the same tokens: compute each sequence once, then reuse."""
+        keys = [r.tobytes() for r in torch.cat([ids, mask], 1).cpu().numpy()]
+        todo = [i for i, k in enumerate(keys) if k not in self._cache]
+        if todo:
+            with torch.no_grad():
+                out = self.encode(ids[todo], mask[todo])
+            if len(self._cache) + len(todo) > CACHE_LIMIT:
+                self._cache.clear()
+            for i, v in zip(todo, out):
+                self._cache[keys[i]] = v.detach()
+        return torch.stack([self._cache[k] for k in keys]).to(ids.device)
+
+    def forward(self, x: dict) -> torch.Tensor:
+        ids, mask = x["input_ids"].long(), x["attention_mask"].long()
+        pooled = self._encode_frozen(ids, mask) if self.freeze_encoder else self.encode(ids, mask)
         return self.head(self.dropout(pooled))
 
 

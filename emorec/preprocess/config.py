@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 MODALITIES = ("frame", "audio", "text")
 # Fields that only say where things go, not what is computed: left out of the store hash.
 NOT_HASHED = frozenset({"out"})
+# Bump when a change in the preprocessing code changes what a store holds, so old stores are not reused.
+PREPROCESS_VERSION = 2
 
 
 class PreprocessConfig(BaseModel):
@@ -42,6 +44,8 @@ class PreprocessConfig(BaseModel):
     tokenizer: str = "minilm"
     max_length: int = Field(64, ge=4)
     tags: Literal["keep", "remove", "map"] = "keep"
+    text_context: int = Field(0, ge=0, le=32)  # previous utterances of the same dialogue fed before the target
+    context_speaker_tags: bool = True  # prefix each context utterance with its speaker ("Joey: ...")
     modalities: list[str] = Field(default_factory=lambda: list(MODALITIES))
 
     @field_validator("modalities")
@@ -75,6 +79,7 @@ class PreprocessConfig(BaseModel):
         fields = self.model_dump(mode="json")
         for k in NOT_HASHED:
             fields.pop(k, None)
+        fields["preprocess_version"] = PREPROCESS_VERSION
         if fields.get("root"):
             fields["root"] = str(Path(fields["root"]).expanduser().resolve())
         return fields

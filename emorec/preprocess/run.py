@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from emorec.data.records import Utterance
 from emorec.preprocess.config import MODALITIES, PreprocessConfig
+from emorec.preprocess.context import dialogue_context
 from emorec.preprocess.store import (
     COMPLETE,
     NOT_COMPUTED,
@@ -86,9 +87,14 @@ def preprocess_utterances(
     todo = [(k, rows) for k, rows in units if not shard_matches(store / SHARDS / shard_name(k), rows, [ids[r] for r in rows])]
     done_before = sum(len(rows) for k, rows in units) - sum(len(rows) for _, rows in todo)
     cfg_dump = config.model_dump(mode="json")
+    contexts = None
+    if config.text_context > 0 and "text" in config.modalities:
+        ctx = dialogue_context(utterances, config.text_context, speaker_tags=config.context_speaker_tags)
+        contexts = [ctx[u.utt_id] for u in utterances]
     tasks = [
         UnitTask(key=k, rows=rows, utterances=[utterances[r] for r in rows], config=cfg_dump,
-                 shard=str(store / SHARDS / shard_name(k)))
+                 shard=str(store / SHARDS / shard_name(k)),
+                 contexts=None if contexts is None else [contexts[r] for r in rows])
         for k, rows in todo
     ]
     bar = tqdm(total=len(ids), initial=done_before, unit="utt", desc="preprocess", file=sys.stderr,

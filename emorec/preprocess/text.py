@@ -49,3 +49,26 @@ def tokenize(texts: list[str], tokenizer_name: str = "minilm", max_length: int =
     tok = load_tokenizer(tokenizer_name)
     enc = tok(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="np")
     return enc["input_ids"].astype(np.int32), enc["attention_mask"].astype(np.uint8)
+
+
+def tokenize_with_context(contexts: list[str], texts: list[str], tokenizer_name: str = "minilm",
+                          max_length: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Like `tokenize`, but each text is preceded by its context as a sentence pair ([CLS] ctx [SEP] text [SEP]).
+
+    The target text is kept whole (up to max_length); the context gives up its oldest tokens first.
+    """
+    tok = load_tokenizer(tokenizer_name)
+    n = len(texts)
+    ids = np.full((n, max_length), tok.pad_token_id or 0, np.int32)
+    mask = np.zeros((n, max_length), np.uint8)
+    for i, (ctx, text) in enumerate(zip(contexts, texts)):
+        t_ids = tok(text, add_special_tokens=False)["input_ids"][: max_length - 2]
+        room = max_length - 3 - len(t_ids)
+        c_ids = tok(ctx, add_special_tokens=False)["input_ids"][-room:] if ctx and room > 0 else []
+        cls_id = tok.cls_token_id if tok.cls_token_id is not None else tok.bos_token_id
+        sep_id = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
+        seq = ([cls_id] + c_ids + [sep_id] if c_ids else [cls_id]) + t_ids + [sep_id]
+        seq = seq[:max_length]
+        ids[i, : len(seq)] = seq
+        mask[i, : len(seq)] = 1
+    return ids, mask

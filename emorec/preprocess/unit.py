@@ -14,7 +14,7 @@ from emorec.data.records import Utterance
 from emorec.preprocess.audio import AudioError, AudioSource, Egemaps, SpectrogramMaker
 from emorec.preprocess.config import MODALITIES, PreprocessConfig
 from emorec.preprocess.store import NOT_COMPUTED, array_specs, write_shard
-from emorec.preprocess.text import clean_text, tokenize
+from emorec.preprocess.text import clean_text, tokenize, tokenize_with_context
 from emorec.preprocess.video import (
     FaceFinder,
     VideoError,
@@ -37,6 +37,7 @@ class UnitTask:
     utterances: list[Utterance]
     config: dict  # PreprocessConfig.model_dump()
     shard: str
+    contexts: list[str] | None = None  # dialogue context per utterance (text_context > 0)
 
 
 class _Tools:
@@ -277,7 +278,12 @@ def _audio_plan(u: Utterance, cfg: PreprocessConfig, log: _Log) -> tuple[str, fl
 def _text(task: UnitTask, cfg: PreprocessConfig, arrays: dict, meta: list[dict]) -> None:
     texts = [clean_text(u.text or "", cfg.tags) for u in task.utterances]
     keep = [i for i, t in enumerate(texts) if t]
-    if keep:
+    if keep and task.contexts is not None:
+        contexts = [clean_text(task.contexts[i], cfg.tags) for i in keep]
+        ids, mask = tokenize_with_context(contexts, [texts[i] for i in keep], cfg.tokenizer, cfg.max_length)
+        arrays["input_ids"][keep] = ids
+        arrays["attention_mask"][keep] = mask
+    elif keep:
         ids, mask = tokenize([texts[i] for i in keep], cfg.tokenizer, cfg.max_length)
         arrays["input_ids"][keep] = ids
         arrays["attention_mask"][keep] = mask
