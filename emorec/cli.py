@@ -14,24 +14,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+COMMAND_MODULES = ["synth", "data", "preprocess", "train", "evaluate", "report", "demo", "predict", "export", "serve"]
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"emorec.commands.{_name}").register(app)
+
+
 @app.command()
 def version() -> None:
     """Print the emorec version."""
     from emorec import __version__
 
     typer.echo(__version__)
-
-
-COMMAND_MODULES = ["synth", "data", "preprocess", "train", "evaluate", "report", "demo", "predict", "export", "serve"]
-
-for _name in COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"emorec.commands.{_name}")
-    except ModuleNotFoundError as e:  # command group not built yet
-        if e.name != f"emorec.commands.{_name}":
-            raise
-        continue
-    _mod.register(app)
 
 
 def main() -> None:  # pragma: no cover
