@@ -72,7 +72,7 @@ def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, see
         aus.layout = "mono"
     pcm = np.clip(mix, -1, 1)
     for i in range(n_frames):
-        rgb = canvas.frame(i, [(lk, pr[i], float(mo[i]), mt[i]) for lk, pr, mo, mt in sides])
+        rgb = canvas.frame([(lk, pr[i], float(mo[i]), mt[i]) for lk, pr, mo, mt in sides])
         for p in vs.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
             out.mux(p)
     for p in vs.encode():

@@ -23,7 +23,7 @@ def tiny_run(tmp_path_factory):
         f"corpus.root={root}", f"store_dir={base / 'stores'}",
         "preprocess.frame_size=32", "preprocess.spec_size=[32, 96]", "preprocess.n_mels=32", "preprocess.max_length=24",
         "models.frame.arch=small_cnn", "models.frame.kwargs={}", "models.frame.fit={epochs: 2, batch_size: 16}",
-        "models.audio.arch=audio_cnn", "models.audio.fit={epochs: 2, batch_size: 16}",
+        "models.audio.arch=audio_cnn", "models.audio.kwargs={}", "models.audio.fit={epochs: 2, batch_size: 16}",
         "models.text.fit={epochs: 1, batch_size: 16, lr: 0.0001}",
         "fusion.crossfit_folds=2", "fusion.fit={epochs: 3, batch_size: 16}",
     ]
@@ -91,3 +91,27 @@ def test_evaluate_reproduces_the_run_predictions(tiny_run):
         assert ev[key]["accuracy"] == pytest.approx(metrics[key]["accuracy"])
         assert ev[key]["n_test"] == metrics[key]["n_test"]
     assert (base / "eval" / "report.html").exists()
+
+
+def test_exported_bundle_predicts_what_the_run_predicted(tiny_run):
+    """A bundle exported from a run, applied to a test dialog video with its transcript, gives the run's labels."""
+    from emorec.bundle import export_bundle
+    from emorec.data.iemocap import read
+    from emorec.predict import Recognizer
+    from emorec.segment import Segment
+
+    _, base, root, _, _ = tiny_run
+    bundle = export_bundle(base / "run", base / "model.emorec")
+    rec = Recognizer.load(bundle)
+    preds = pd.read_parquet(base / "run" / "folds" / "session-5" / "predictions.parquet")
+    fused = preds[preds.model == "fusion"].set_index("utt_id")
+    utts = {u.utt_id: u for u in read(root).utterances}
+    checked = 0
+    for dialog in sorted({utts[u].dialog for u in fused.index}):
+        test = [utts[u] for u in fused.index if utts[u].dialog == dialog]
+        segs = [Segment(u.start, u.end, u.text, u.side) for u in test]
+        result = rec.predict_segments(test[0].video_path, segs, audio=[u.sentence_wav for u in test])
+        for u, seg in zip(test, result.segments):
+            assert seg.label == fused.loc[u.utt_id, "pred"], u.utt_id
+            checked += 1
+    assert checked == len(fused)

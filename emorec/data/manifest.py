@@ -7,15 +7,13 @@ from the manifest's folder. Bad rows are reported with their line (header = line
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import re
 from pathlib import Path
 
 from emorec.data.labels import LabelSet, get_label_set
-from emorec.data.meld import read_text_lenient
+from emorec.data.textfile import csv_table
 from emorec.data.records import CorpusData, Problem, Utterance
 
 CORPUS = "manifest"
@@ -96,30 +94,12 @@ def _read_rows(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str,
 
 def _csv_records(path: Path, problems: list[Problem]):
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.reader(io.StringIO(read_text_lenient(path, problems), newline=""), delimiter=delimiter)
-    try:
-        first = next(reader, None)
-    except csv.Error as e:
-        problems.append(Problem(str(path), 1, f"header: {e}"))
-        return None, []
+    first, rows = csv_table(path, problems, delimiter)
     if first is None:
-        problems.append(Problem(str(path), 1, "empty file: no header"))
         return None, []
     header = [c.strip().lower() for c in first]
     records = []
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            problems.append(Problem(str(path), line, f"csv: {e}"))
-            if reader.line_num < line:  # nothing consumed: the reader cannot go on
-                break
-            continue
-        if not row or all(not c.strip() for c in row):
-            continue
+    for line, row in rows:
         if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
             problems.append(Problem(str(path), line, f"fields: {len(row)} fields, header has {len(header)}"))
             continue

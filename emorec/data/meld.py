@@ -6,14 +6,12 @@ text-only. Every skipped row or clip is reported as a `Problem` with its file (a
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import os
 import re
 from pathlib import Path
 
 from emorec.data.records import CorpusData, Problem, Utterance
+from emorec.data.textfile import csv_table
 
 CORPUS = "meld"
 SPLITS = ("train", "dev", "test")
@@ -23,35 +21,6 @@ TARGETS = {"emotion": ("Emotion", EMOTIONS), "sentiment": ("Sentiment", SENTIMEN
 REQUIRED = ("Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID")
 CLIP_DIRS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "output_repeated_splits_test"}
 _CLIP = re.compile(r"^dia(\d+)_utt(\d+)\.mp4$", re.IGNORECASE)
-
-
-def _cp1252_fallback(err: UnicodeDecodeError):
-    """Decode bytes that are not UTF-8 as Windows-1252 (Latin-1 for its five undefined bytes)."""
-    chunk = err.object[err.start:err.end]
-    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in chunk), err.end
-
-
-codecs.register_error("emorec.cp1252", _cp1252_fallback)
-
-
-def read_text_lenient(path: Path, problems: list[Problem]) -> str:
-    """The file as text: UTF-8 (BOM dropped); lines that are not UTF-8 are read as Windows-1252 and reported."""
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    lines = raw.split(b"\n")
-    if lines[0].startswith(codecs.BOM_UTF8):
-        lines[0] = lines[0][len(codecs.BOM_UTF8):]
-    out = []
-    for number, line in enumerate(lines, 1):
-        try:
-            out.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            out.append(line.decode("utf-8", errors="emorec.cp1252"))
-            problems.append(Problem(str(path), number, "encoding: bytes that are not UTF-8, read as Windows-1252"))
-    return "\n".join(out)
 
 
 def read(root: str | os.PathLike, *, target: str = "emotion", clips: bool = True,
@@ -119,14 +88,8 @@ def _find_clip_dir(root: Path, split: str) -> Path | None:
 
 def _read_table(path: Path, split: str, target: str, problems: list[Problem]):
     """(line, Utterance) for every usable row of one split's CSV in file order, and the ids of all rows."""
-    reader = csv.reader(io.StringIO(read_text_lenient(path, problems), newline=""))
-    try:
-        header = next(reader, None)
-    except csv.Error as e:
-        problems.append(Problem(str(path), 1, f"header: {e}"))
-        return [], set()
+    header, records = csv_table(path, problems)
     if header is None:
-        problems.append(Problem(str(path), 1, "empty file: no header"))
         return [], set()
     col = {name.strip(): i for i, name in enumerate(header)}
     missing = [c for c in REQUIRED if c not in col]
@@ -137,19 +100,7 @@ def _read_table(path: Path, split: str, target: str, problems: list[Problem]):
     out: list[tuple[int, Utterance]] = []
     seen: dict[tuple[int, int], int] = {}
     ids: set[tuple[int, int]] = set()
-    while True:
-        line = reader.line_num + 1  # first physical line of the next record
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            problems.append(Problem(str(path), line, f"csv: {e}"))
-            if reader.line_num < line:  # nothing consumed: the reader cannot go on
-                break
-            continue
-        if not row or all(not c.strip() for c in row):
-            continue
+    for line, row in records:
         if len(row) < len(header):
             hint = " (a quote left open?)" if any("\n" in c for c in row) else ""
             problems.append(Problem(str(path), line, f"fields: {len(row)} fields, header has {len(header)}{hint}"))
