@@ -45,6 +45,11 @@ def prepare(cfg: ExperimentConfig, out: Path, workers: int = 1) -> Experiment:
     store = load_store(cfg.preprocess_config(), workers=workers)
     label_set = get_label_set(cfg.label_set)
     data = ModalityData.from_store(store, label_set)
+    kept = sorted({u.label for u in data.utterances})
+    if len(kept) < 2:  # e.g. the default iemocap4 on another corpus: nothing, or one class, left to learn
+        raise ValueError(f"label set {label_set.name} {list(label_set.classes)} keeps {len(data.utterances)} utterances "
+                         f"of {cfg.corpus.name} in {len(kept)} class(es) {kept} and drops the labels {sorted(data.dropped)[:20]}; "
+                         f"set `label_set:` to the classes to learn (a built-in name, a YAML file, or a mapping with `classes:`)")
     return Experiment(cfg, out, label_set, store, data)
 
 

@@ -194,3 +194,15 @@ def test_ravdess_audio_experiment_beats_chance_on_unseen_actors(tmp_path):
     run = tmp_path / "run"
     assert json.loads((run / "metrics.json").read_text())["audio"]["accuracy"] == audio["accuracy"]
     assert (run / "folds" / "session-05+06" / "audio" / "model" / "model.safetensors").is_file()
+
+
+def test_a_label_set_that_leaves_one_class_is_refused(tmp_path):
+    """The default label set (iemocap4) on RAVDESS keeps only `sad`: the run stops and names the labels."""
+    from emorec.train import prepare
+
+    root = tmp_path / "ravdess"
+    _ravdess_subset(root, (1, 2), {"04", "05"})  # sad, angry
+    cfg = _config("ravdess_audio", f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}", "label_set=iemocap4",
+                  "preprocess.egemaps=false", "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]")
+    with pytest.raises(ValueError, match=r"keeps 16 utterances of ravdess in 1 class\(es\) \['sad'\].*'angry'"):
+        prepare(cfg, tmp_path / "run")
