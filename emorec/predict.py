@@ -270,10 +270,11 @@ class Recognizer:
     # ------------------------------------------------------------ public API
 
     def predict_video(self, path, subtitles=None, transcript=None, window: float | None = None,
-                      speaker_side: str = "auto", require_face: bool = True) -> VideoResult:
+                      speaker_side: str = "auto", require_face: bool = True, audio=None) -> VideoResult:
         """Segment the video (subtitles/transcript cues, fixed windows, or detected speech) and label each segment.
 
-        require_face: segments whose frame shows no detectable face (Haar cascade) go without the frame model."""
+        require_face: segments whose frame shows no detectable face (Haar cascade) go without the frame model.
+        audio: a separate audio file on the video's time line (e.g. an IEMOCAP dialog wav) instead of its own track."""
         if speaker_side not in SPEAKER_SIDES:
             raise ValueError(f"speaker_side must be one of {SPEAKER_SIDES}, got {speaker_side!r}")
         if window is not None and window <= 0:
@@ -283,9 +284,11 @@ class Recognizer:
         t_probe = time.perf_counter() - t0
         cues = subtitles if subtitles is not None else transcript
         cue_segments = read_segments_file(cues) if cues is not None else None
-        need_audio = info.has_audio and ("audio" in self.unimodal or (cues is None and window is None))
+        need_audio = (info.has_audio or audio is not None) and ("audio" in self.unimodal or (cues is None and window is None))
         t0 = time.perf_counter()
-        track = self._audio_track(path, info) if need_audio else None
+        track = self._audio_track(audio if audio is not None else path, info) if need_audio else None
+        if audio is not None and need_audio and track is None:
+            raise MediaError(audio, "no readable audio")
         t_audio = time.perf_counter() - t0
         warnings = []
         try:

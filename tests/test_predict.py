@@ -313,3 +313,30 @@ def test_predict_segments_matches_the_feature_store(rec, synth, tmp_path):
             assert m not in result.segments[r].modalities
     # the 1.5 s window running past the 8 s clip: audio and frame as preprocessing made them; '[LAUGHTER]' is text
     assert result.segments[-1].modalities == [m for m in ("frame", "audio", "text") if store.ok(m)[-1]]
+
+
+def test_separate_audio_file_feeds_the_audio_model(rec, bundle, synth, tmp_path):
+    """A video without sound (as IEMOCAP's AVIs) takes its audio from a separate file on the same time line."""
+    import av
+    import soundfile as sf
+
+    from emorec.cli import app
+
+    video, srt, cues = synth
+    silent = tmp_path / "silent.mp4"
+    _bench().make_clip(silent, 8.0, (320, 180), seed=3, audio=False)
+    wav = tmp_path / "dialog.wav"
+    with av.open(str(video)) as c:
+        pcm = np.concatenate([f.to_ndarray().mean(0) for f in c.decode(audio=0)])
+        sr = c.streams.audio[0].rate
+    sf.write(wav, pcm, sr)
+    alone = rec.predict_video(silent, subtitles=srt)
+    assert all(s.modalities == ["frame", "text"] for s in alone.segments)
+    with_wav = rec.predict_video(silent, subtitles=srt, audio=wav)
+    assert all(s.modalities == ["frame", "audio", "text"] for s in with_wav.segments)
+    r = CliRunner().invoke(app, ["predict", str(silent), "--model", str(bundle), "--subtitles", str(srt),
+                                 "--audio", str(wav), "--csv"])
+    assert r.exit_code == 0, r.output
+    assert "frame+audio+text" in r.output
+    bad = CliRunner().invoke(app, ["predict", str(silent), "--model", str(bundle), "--audio", str(tmp_path / "nope.wav")])
+    assert bad.exit_code != 0 and "nope.wav" in bad.output

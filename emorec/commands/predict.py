@@ -67,6 +67,7 @@ def register(app: typer.Typer) -> None:
         subtitles: Optional[Path] = typer.Option(None, "--subtitles", help="Subtitles (.srt/.vtt) of the video: one cue = one utterance with its text. With several videos: a directory of <video stem>.srt files."),
         transcript: Optional[Path] = typer.Option(None, "--transcript", help="Transcript .json/.csv with start, end, text[, side] (instead of subtitles)."),
         window: Optional[float] = typer.Option(None, "--window", help="Fixed windows of this many seconds instead of speech detection."),
+        audio: Optional[Path] = typer.Option(None, "--audio", help="A separate audio file on the video's time line (e.g. an IEMOCAP dialog wav); one video only."),
         speaker_side: str = typer.Option("auto", "--speaker-side", help="auto (half with the largest face), left, right or full."),
         no_face_check: bool = typer.Option(False, "--no-face-check", help="Use the frame model even on frames where no face is detected."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -93,6 +94,8 @@ def register(app: typer.Typer) -> None:
             fail(f"--speaker-side must be auto, left, right or full, got {speaker_side!r}")
         if window is not None and window <= 0:
             fail("--window must be > 0 seconds")
+        if audio is not None and not audio.is_file():
+            fail(f"{audio}: no such audio file")
         cues = subtitles if subtitles is not None else transcript
         if cues is not None and not cues.exists():
             fail(f"{cues}: no such file or directory")
@@ -110,6 +113,8 @@ def register(app: typer.Typer) -> None:
         many = len(files) > 1
         if many and cues is not None and not cues.is_dir():
             fail("--subtitles/--transcript FILE applies to one video; for several videos give a directory holding <video stem>.srt")
+        if many and audio is not None:
+            fail("--audio applies to one video")
         frames, results, failed = [], [], []
         bar = tqdm(files, desc="videos", unit="video", file=sys.stderr, disable=not many)
         for f in bar:
@@ -118,7 +123,7 @@ def register(app: typer.Typer) -> None:
                 cue_file = subtitles_for(f, cues)
                 kind = {"transcript": cue_file} if transcript is not None else {"subtitles": cue_file}
                 result = recognizer.predict_video(f, window=window, speaker_side=speaker_side,
-                                                  require_face=not no_face_check, **kind)
+                                                  require_face=not no_face_check, audio=audio, **kind)
             except (MediaError, SegmentFileError) as e:
                 failed.append(f)
                 tqdm.write(f"error: {e}", file=sys.stderr)
