@@ -104,17 +104,22 @@ def _quiet_encoder_loading(active: bool):
             hf_logging.enable_progress_bar()
 
 
+def _read_json(read: Callable[[str], bytes], name: str, where, what: str) -> dict:
+    """JSON file `name` through `read`; a missing or broken file is a BundleError naming it."""
+    try:
+        return json.loads(read(name))
+    except FileNotFoundError:
+        raise BundleError(f"{where}: no {name} ({what})") from None
+    except json.JSONDecodeError as e:
+        raise BundleError(f"{where}/{name}: invalid JSON ({e.msg}, line {e.lineno})") from None
+
+
 def _load_model(read: Callable[[str], bytes], where: str):
     from safetensors.torch import load as load_safetensors
 
     from emorec.models import get_model
 
-    try:
-        meta = json.loads(read(META_FILE))
-    except FileNotFoundError:
-        raise BundleError(f"{where}: no {META_FILE} (not a saved model directory)") from None
-    except json.JSONDecodeError as e:
-        raise BundleError(f"{where}/{META_FILE}: invalid JSON ({e.msg}, line {e.lineno})") from None
+    meta = _read_json(read, META_FILE, where, "not a saved model directory")
     validate_meta(meta, f"{where}/{META_FILE}")
     try:
         blob = read(WEIGHTS_FILE)
@@ -347,12 +352,7 @@ def load_bundle(path) -> Bundle:
     else:
         raise BundleError(f"{path}: not a bundle (expected a directory or a .zip written by `emorec export`)")
     try:
-        try:
-            info = json.loads(read(BUNDLE_FILE))
-        except FileNotFoundError:
-            raise BundleError(f"{path}: no {BUNDLE_FILE} (not an emorec bundle)") from None
-        except json.JSONDecodeError as e:
-            raise BundleError(f"{path}/{BUNDLE_FILE}: invalid JSON ({e.msg}, line {e.lineno})") from None
+        info = _read_json(read, BUNDLE_FILE, path, "not an emorec bundle")
         _check_info(info, path)
         bundle = Bundle(path=path, info=info)
         for key, sub in info["models"].items():
