@@ -71,12 +71,7 @@ def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, see
     if aus is not None:
         aus.layout = "mono"
     pcm = np.clip(mix, -1, 1)
-    for i in range(n_frames):
-        rgb = canvas.frame([(lk, pr[i], float(mo[i]), mt[i]) for lk, pr, mo, mt in sides])
-        for p in vs.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-            out.mux(p)
-    for p in vs.encode():
-        out.mux(p)
+    face.encode_frames(out, vs, canvas, n_frames, sides)
     step = 1024
     for k in range(0, len(pcm) if aus is not None else 0, step):
         af = av.AudioFrame.from_ndarray(pcm[None, k:k + step].astype(np.float32), format="fltp", layout="mono")

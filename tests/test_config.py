@@ -47,3 +47,15 @@ def test_mistakes_are_named():
         load_config("demo", ["modelz=1"])
     with pytest.raises(FileNotFoundError, match="shipped configs"):
         load_config("no_such_config")
+
+
+def test_train_command_reports_a_bad_root_without_a_traceback(tmp_path):
+    from typer.testing import CliRunner
+
+    from emorec.cli import app
+
+    missing = tmp_path / "no_corpus"
+    r = CliRunner().invoke(app, ["train", "--config", "demo", "--out", str(tmp_path / "run"),
+                                 "--set", f"corpus.root={missing}", "--set", f"store_dir={tmp_path / 'stores'}"])
+    assert r.exit_code == 2
+    assert "no_corpus" in r.output and "Traceback" not in r.output

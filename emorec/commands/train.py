@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
         except (FileNotFoundError, ValueError) as e:
             fail(str(e))
         run_dir = out or Path("runs") / cfg.name
-        metrics = run_experiment(cfg, run_dir, workers=workers)
+        try:
+            metrics = run_experiment(cfg, run_dir, workers=workers)
+        except (FileNotFoundError, ValueError, KeyError, RuntimeError) as e:  # bad root, split, label set, data
+            fail(str(e))
         print_metrics(metrics)
         typer.echo(f"run directory: {run_dir}  (report: {run_dir / 'report.html'})")

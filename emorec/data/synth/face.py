@@ -196,11 +196,17 @@ def write_video(path: Path, canvas: FaceCanvas, n_frames: int,
     """Stream `n_frames` frames to `path`; `faces` = per side (look, params (n,P), mouth (n,), motion (n,2))."""
     container, stream = open_avi(path, canvas.w, canvas.h)
     try:
-        for i in range(n_frames):
-            rgb = canvas.frame([(look, pr[i], float(mo[i]), mt[i]) for look, pr, mo, mt in faces])
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+        encode_frames(container, stream, canvas, n_frames, faces)
     finally:
         container.close()
+
+
+def encode_frames(container, stream, canvas: FaceCanvas, n_frames: int,
+                  faces: list[tuple[FaceLook, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """Draw and encode `n_frames` frames into an open video stream, then flush the encoder."""
+    for i in range(n_frames):
+        rgb = canvas.frame([(look, pr[i], float(mo[i]), mt[i]) for look, pr, mo, mt in faces])
+        for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
