@@ -31,6 +31,8 @@ class ModelConfig(Strict):
     kwargs: dict[str, Any] = Field(default_factory=dict)
     fit: FitConfig = Field(default_factory=FitConfig)
     augment: dict[str, Any] | None = None  # training-time augmentation (see docs/models.md)
+    # audio inputs: standardise with the training rows' statistics, or each speaker's own (labels unused)
+    normalise: Literal["train", "speaker"] = "train"
     enabled: bool = True
 
 

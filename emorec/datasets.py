@@ -7,6 +7,8 @@
 - "audio" (or "spec"): `spec` (N, 3, F, T) -> float, standardised per channel with `spec_stats`
   (from `spec_channel_stats(store, train_rows)`), optional SpecAugment masking (`augment`).
 - "egemaps": `egemaps` (N, 88) -> float, standardised with `egemaps_stats` (from `feature_stats`).
+- `row_stats` ({row: (mean, std)}, from `speaker_stats`) replaces those for spec/egemaps: each row standardised
+  with its own speaker's statistics (per channel and frequency row for spectrograms).
 - "text": dict(input_ids, attention_mask) as long tensors.
 `y` is the class index (long), or -1 when `labels` is None.
 """
@@ -91,10 +93,37 @@ def feature_stats(store_or_arrays, train_rows, name: str = "egemaps") -> tuple[n
     return x.mean(axis=0).astype(np.float32), np.where(std > 1e-8, std, 1.0).astype(np.float32)
 
 
+def spec_bin_stats(spec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std per channel and frequency row, (3, F), of spectrograms (N, 3, F, T)."""
+    x = np.asarray(spec, dtype=np.float64)
+    mean, std = x.mean(axis=(0, 3)), x.std(axis=(0, 3))
+    return mean.astype(np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32)
+
+
+def speaker_stats(store_or_arrays, rows_by_speaker: dict[str, np.ndarray], kind: str) -> dict[int, tuple]:
+    """{row: (mean, std)}: every row gets the statistics of all rows of its speaker (labels unused).
+    Spectrograms: per channel and frequency row (3, F, 1); eGeMAPS: per feature."""
+    name = KINDS[kind]
+    if name not in ("spec", "egemaps"):
+        raise ValueError(f"speaker normalisation is for spectrogram or eGeMAPS inputs, not {kind!r}")
+    arr = _get_array(store_or_arrays, name)
+    out: dict[int, tuple] = {}
+    for rows in rows_by_speaker.values():
+        rows = np.sort(np.asarray(rows, dtype=np.int64))
+        if name == "spec":
+            mean, std = spec_bin_stats(arr[rows])
+            stats = (torch.from_numpy(mean[..., None]), torch.from_numpy(std[..., None]))
+        else:
+            mean, std = feature_stats({name: arr}, rows, name)
+            stats = (torch.from_numpy(mean), torch.from_numpy(std))
+        out.update({int(r): stats for r in rows})
+    return out
+
+
 class StoreDataset(Dataset):
     def __init__(self, store_or_arrays, rows, labels=None, modality: str = "frame", *,
                  frame_mean=IMAGENET_MEAN, frame_std=IMAGENET_STD, spec_stats=None, egemaps_stats=None,
-                 augment=None, frame_pick: str = "middle", seed: int = 0):
+                 row_stats: dict[int, tuple] | None = None, augment=None, frame_pick: str = "middle", seed: int = 0):
         if modality not in KINDS:
             raise ValueError(f"StoreDataset: modality must be one of {sorted(KINDS)}, got {modality!r}")
         if frame_pick not in FRAME_PICKS:
@@ -109,6 +138,11 @@ class StoreDataset(Dataset):
         self.frame_std = torch.tensor(frame_std, dtype=torch.float32).view(3, 1, 1)
         self.spec_stats = self._stats(spec_stats, (-1, 1, 1)) if self.kind == "spec" else None
         self.egemaps_stats = self._stats(egemaps_stats, (-1,)) if self.kind == "egemaps" else None
+        self.row_stats = row_stats
+        if row_stats is not None:
+            missing = [int(r) for r in self.rows if int(r) not in row_stats]
+            if missing:
+                raise ValueError(f"StoreDataset: no speaker statistics for rows {missing[:5]}")
         self.rng = np.random.default_rng(seed)
         self._arrays: dict[str, np.ndarray] = {}
 
@@ -153,7 +187,9 @@ class StoreDataset(Dataset):
 
     def _spec(self, r: int) -> torch.Tensor:
         x = torch.from_numpy(np.asarray(self._array("spec")[r], dtype=np.float32))
-        if self.spec_stats is not None:
+        if self.row_stats is not None:
+            x = (x - self.row_stats[r][0]) / self.row_stats[r][1]
+        elif self.spec_stats is not None:
             x = (x - self.spec_stats[0]) / self.spec_stats[1]
         if self.augment is not None:
             x = spec_augment(x, self.augment, self.rng)
@@ -161,7 +197,9 @@ class StoreDataset(Dataset):
 
     def _egemaps(self, r: int) -> torch.Tensor:
         x = torch.from_numpy(np.asarray(self._array("egemaps")[r], dtype=np.float32))
-        if self.egemaps_stats is not None:
+        if self.row_stats is not None:
+            x = (x - self.row_stats[r][0]) / self.row_stats[r][1]
+        elif self.egemaps_stats is not None:
             x = (x - self.egemaps_stats[0]) / self.egemaps_stats[1]
         return x
 

@@ -12,7 +12,7 @@ import yaml
 from emorec.config import CorpusConfig, ExperimentConfig
 from emorec.data.labels import get_label_set
 from emorec.data.splits import SplitSpec, make_folds
-from emorec.pipeline import ModalityData, dataset_for, fusion_inputs, input_kind, load_store, probs_frame
+from emorec.pipeline import ModalityData, dataset_for, fusion_inputs, input_kind, load_store, probs_frame, speaker_row_stats
 
 MODEL_KEYS = ("frame", "audio", "text")
 
@@ -44,7 +44,12 @@ def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[st
             continue
         model, meta = load_model_dir(fold_dir / key / "model")
         ids = data.ok_ids(key, test_ids)
-        p = predict_proba(model, dataset_for(data, input_kind(meta["name"]), ids, input_meta_from(meta))) if ids else np.zeros((0, len(classes)))
+        kind = input_kind(meta["name"])
+        if meta.get("input", {}).get("normalise") == "speaker":  # each evaluated speaker's own statistics
+            norm = {"row_stats": speaker_row_stats(data, kind, data.ok_ids(key, data.order))}
+        else:
+            norm = input_meta_from(meta)
+        p = predict_proba(model, dataset_for(data, kind, ids, norm)) if ids else np.zeros((0, len(classes)))
         probs[key] = probs_frame(ids, p, classes)
     for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir() and p.name not in MODEL_KEYS):
         if not (sub / "model" / "model.json").exists():

@@ -109,10 +109,15 @@ def dataset_for(data: ModalityData, kind: str, ids, input_meta: dict, *, train: 
     return StoreDataset(data.store, data.rows_of(ids), labels, kind, augment=augment if train else None, **input_meta)
 
 
-def input_meta_for(data: ModalityData, kind: str, train_ids) -> dict:
-    """Normalisation the model's inputs need, computed on training rows only."""
+def input_meta_for(data: ModalityData, kind: str, train_ids, normalise: str = "train") -> dict:
+    """Normalisation the model's inputs need: statistics of the training rows only, or (`speaker`) of each
+    speaker's own rows, for every speaker in `data` (test speakers' unlabelled recordings included)."""
     from emorec.datasets import feature_stats, spec_channel_stats
 
+    if normalise == "speaker":
+        if kind not in ("spec", "egemaps"):
+            raise ValueError(f"normalise: speaker applies to spectrogram and eGeMAPS inputs, not {kind!r}")
+        return {"row_stats": speaker_row_stats(data, kind, data.ok_ids("audio", data.order))}
     if kind == "spec":
         mean, std = spec_channel_stats(data.store, data.rows_of(train_ids))
         return {"spec_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
@@ -120,6 +125,15 @@ def input_meta_for(data: ModalityData, kind: str, train_ids) -> dict:
         mean, std = feature_stats(data.store, data.rows_of(train_ids), "egemaps")
         return {"egemaps_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
     return {}
+
+
+def speaker_row_stats(data: ModalityData, kind: str, ids) -> dict:
+    from emorec.datasets import speaker_stats
+
+    by_speaker: dict[str, list[int]] = {}
+    for i, spk in zip(ids, data.speakers_of(ids)):
+        by_speaker.setdefault(spk, []).append(data.row[i])
+    return speaker_stats(data.store, {k: np.asarray(v) for k, v in by_speaker.items()}, kind)
 
 
 def _train_predict(data, kind, mcfg, train_ids, val_ids, predict_sets, work_dir, meta, seed, classes):
@@ -157,7 +171,7 @@ def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path,
     if not train_ids or not val_ids:
         raise RuntimeError(f"fold {fold.name}: no usable {modality} utterances for training/validation")
     kind = input_kind(mcfg.arch)
-    meta = input_meta_for(data, kind, train_ids)
+    meta = input_meta_for(data, kind, train_ids, mcfg.normalise)
     model, (p_val, p_test), res = _train_predict(
         data, kind, mcfg, train_ids, val_ids, [val_ids, test_ids], model_dir / "fit", meta, seed, classes
     )
@@ -191,7 +205,8 @@ def model_meta(data: ModalityData, modality: str, mcfg, classes, input_meta: dic
     if modality == "frame":
         meta["input"] = {"crop": pp.crop, "frame_size": pp.frame_size, "frames_per_utterance": pp.frames_per_utterance}
     elif modality == "audio":
-        meta["input"] = {"kind": input_kind(mcfg.arch), "recipe": pp.spec_recipe, "egemaps": pp.egemaps}
+        meta["input"] = {"kind": input_kind(mcfg.arch), "recipe": pp.spec_recipe, "egemaps": pp.egemaps,
+                         "normalise": mcfg.normalise}
         for key in ("spec", "egemaps"):
             mean, std = input_meta.get(f"{key}_stats", (None, None))
             if mean is not None:

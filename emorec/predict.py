@@ -682,17 +682,23 @@ class Recognizer:
 
     def _spectrograms(self, windows: list[np.ndarray]):
         """Normalised (N, 3, F, T) tensor: the preprocessing's spectrogram, rounded through float16 as in the
-        feature store, standardised with the training statistics in model.json."""
+        feature store, standardised with the training statistics in model.json (or, for a model trained with
+        per-speaker statistics, with those of these windows: one recording is taken as one speaker)."""
         import torch
 
-        from emorec.preprocess.audio import SpectrogramMaker
+        from emorec.preprocess.audio import SpectrogramMaker, to_float16
 
         if self._spec_maker is None:
             self._spec_maker = SpectrogramMaker.from_config(self.preprocess)
-        imgs = np.stack([self._spec_maker(y)[0] for y in windows]).astype(np.float16).astype(np.float32)
+        imgs = to_float16(np.stack([self._spec_maker(y)[0] for y in windows])).astype(np.float32)
         x = torch.from_numpy(imgs)
         inp = self.meta["audio"]["input"]
-        if inp.get("spec_mean") is not None:
+        if inp.get("normalise") == "speaker":  # trained on per-speaker statistics: this recording's own
+            from emorec.datasets import spec_bin_stats
+
+            mean, std = spec_bin_stats(imgs)
+            x = (x - torch.from_numpy(mean)[None, ..., None]) / torch.from_numpy(std)[None, ..., None]
+        elif inp.get("spec_mean") is not None:
             mean = torch.tensor(inp["spec_mean"], dtype=torch.float32).view(1, -1, 1, 1)
             std = torch.tensor(inp["spec_std"], dtype=torch.float32).view(1, -1, 1, 1)
             x = (x - mean) / std

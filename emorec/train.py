@@ -119,6 +119,13 @@ def run_fold(exp: Experiment, fold: Fold) -> dict:
     return metrics
 
 
+def normalisation_statements(cfg) -> list[str]:
+    """What per-speaker normalisation takes from the test side (it is stated beside the split's leakage)."""
+    return [f"{m}: inputs standardised per speaker; each speaker's statistics, the test speakers' included, come "
+            f"from all of that speaker's recordings in the corpus (labels unused)"
+            for m, mc in cfg.models.items() if mc.enabled and mc.normalise == "speaker"]
+
+
 def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) -> dict:
     """Everything `emorec train` does; returns the content of metrics.json."""
     from emorec.metrics import summarise_folds
@@ -137,7 +144,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
         "experiment": cfg.name,
         "label_set": {"name": exp.label_set.name, "classes": list(exp.label_set.classes)},
         "split": {**cfg.split.model_dump(mode="json"), "folds": [f.name for f in folds]},
-        "leakage": [f.leakage.statement for f in folds],
+        "leakage": [f.leakage.statement for f in folds] + normalisation_statements(cfg),
         "speaker_independent": all(f.leakage.speaker_independent for f in folds),
         "utterances": len(exp.data.utterances),
         "dropped_by_label_set": exp.data.dropped,

@@ -144,6 +144,43 @@ def test_resume_after_kill_redoes_only_unfinished_dialogs(corpus, tmp_path):
     assert (ids[:, 0] == 101).all() and fs.array("attention_mask").sum(axis=1).min() >= 3
 
 
+def test_units_are_redone_when_their_arrays_are_gone(corpus, tmp_path):
+    cfg = config(corpus, tmp_path / "stores", modalities=["frame", "audio"])
+    inner = run_module.process_unit
+    calls = []
+
+    def one_then_stop(task):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(task.key)
+        return inner(task)
+
+    run_module.process_unit = one_then_stop
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            preprocess(cfg, progress=False)
+    finally:
+        run_module.process_unit = inner
+    store = cfg.store_dir()
+    assert len(list((store / "shards").glob("*.npz"))) == 1
+    (store / "frames.npy.tmp").unlink()  # the shard's rows are gone with it: the shard must not be trusted
+    processed = []
+
+    def counting(task):
+        processed.append(task.key)
+        return inner(task)
+
+    run_module.process_unit = counting
+    try:
+        fs = preprocess(cfg, progress=False)
+    finally:
+        run_module.process_unit = inner
+    assert len(processed) == DIALOGS
+    fresh = preprocess(config(corpus, tmp_path / "fresh", modalities=["frame", "audio"]), progress=False)
+    for name in ("frames", "spec"):
+        assert np.array_equal(np.asarray(fs.array(name)), np.asarray(fresh.array(name))), name
+
+
 def _edit_window(eval_file: Path, utt_id: str, start: float, end: float) -> None:
     text = eval_file.read_text()
     text, n = re.subn(rf"\[[0-9.]+ - [0-9.]+\](\s+{utt_id}\s)", rf"[{start:.4f} - {end:.4f}]\1", text)

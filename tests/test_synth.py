@@ -172,6 +172,17 @@ def test_video_stream(corpus, truth):
         assert n >= int(np.ceil(last_end * 30))
 
 
+def test_keyframe_interval_is_what_the_config_asks(tmp_path):
+    root = generate_iemocap(tmp_path, SynthConfig(seed=3, sessions=1, dialogs_per_session=1, utterances_per_dialog=3,
+                                                  keyframe_interval=45), progress=False)
+    (avi,) = root.glob("Session1/dialog/avi/DivX/*.avi")
+    with av.open(str(avi)) as c:
+        keys = [i for i, f in enumerate(c.decode(video=0)) if f.key_frame]
+    assert len(keys) >= 2 and set(np.diff(keys)) == {45}
+    with pytest.raises(ValueError, match="keyframe_interval"):
+        SynthConfig(keyframe_interval=0)
+
+
 def test_wavs_match_windows(corpus, truth):
     rows = {d: [r for r in truth if r["dialog"] == d] for d in _dialogs(corpus)}
     for d, rs in rows.items():

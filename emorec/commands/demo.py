@@ -14,9 +14,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Where the corpus, feature store and run go."),
         seed: int = typer.Option(0, "--seed", help="Seed of the synthetic corpus and of training."),
         set_: list[str] = typer.Option([], "--set", help="Override a key of configs/demo.yaml."),
-        workers: int = typer.Option(1, "--workers", help="Worker processes for corpus generation and preprocessing."),
-        dialogs: int = typer.Option(6, "--dialogs-per-session", help="Size of the synthetic corpus: dialogs per session."),
-        utterances: int = typer.Option(30, "--utterances-per-dialog", help="Size of the synthetic corpus: utterances per dialog."),
+        workers: int = typer.Option(2, "--workers", help="Worker processes for corpus generation and preprocessing."),
+        dialogs: int = typer.Option(8, "--dialogs-per-session", help="Size of the synthetic corpus: dialogs per session."),
+        utterances: int = typer.Option(40, "--utterances-per-dialog", help="Size of the synthetic corpus: utterances per dialog."),
     ) -> None:
         """Generate the synthetic IEMOCAP corpus, train the three recognisers and the fusion, print the metrics."""
         from emorec.commands.common import print_metrics, setup_logging

@@ -131,6 +131,9 @@ def load_window(path: str | Path, start: float | None, end: float | None, sr: in
         src.close()
 
 
+DELTA_WIDTH = 9  # frames in the delta filter (librosa's default)
+
+
 class SpectrogramMaker:
     """Fixed-size 3-channel spectrogram images (3, F, T) of a signal.
 
@@ -149,6 +152,7 @@ class SpectrogramMaker:
         self.samples = self.T * hop  # the fixed analysed length
         self.window = librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
         self.mel_basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels).astype(np.float32)
+        self._delta_filters: dict[int, np.ndarray] = {}
         self.chroma_basis = librosa.filters.chroma(sr=sr, n_fft=n_fft).astype(np.float32) if recipe == "mel_mfcc_chroma" else None
 
     @classmethod
@@ -176,6 +180,17 @@ class SpectrogramMaker:
         spec = scipy.fft.rfft(frames * self.window, axis=1).T
         return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
 
+    def delta(self, x: np.ndarray, order: int) -> np.ndarray:
+        """librosa.feature.delta(x, width=9, order=order, mode="nearest"), with the Savitzky-Golay filter
+        computed once instead of per call."""
+        from scipy.ndimage import convolve1d
+
+        if order not in self._delta_filters:
+            from scipy.signal import savgol_coeffs
+
+            self._delta_filters[order] = savgol_coeffs(DELTA_WIDTH, order, deriv=order)
+        return convolve1d(x, self._delta_filters[order], axis=-1, mode="nearest")
+
     def __call__(self, y: np.ndarray) -> tuple[np.ndarray, int]:
         """(3, F, T) float32 image and the count of columns holding audio (the rest is padding)."""
         import librosa
@@ -184,8 +199,7 @@ class SpectrogramMaker:
         power = self.power(y)
         logmel = librosa.power_to_db(self.mel_basis @ power, ref=1.0, amin=1e-10, top_db=TOP_DB)
         if self.recipe == "mel_deltas":
-            chans = [logmel, librosa.feature.delta(logmel, width=9, order=1, mode="nearest"),
-                     librosa.feature.delta(logmel, width=9, order=2, mode="nearest")]
+            chans = [logmel, self.delta(logmel, 1), self.delta(logmel, 2)]
         else:
             mfcc = librosa.feature.mfcc(S=logmel, n_mfcc=self.N_MFCC)
             chroma = self.chroma_basis @ power
@@ -193,6 +207,14 @@ class SpectrogramMaker:
             chans = [logmel, mfcc, chroma]
         img = np.stack([_rows_to(c.astype(np.float32), self.F) for c in chans])
         return img, valid
+
+
+def to_float16(x: np.ndarray) -> np.ndarray:
+    """x as float16, rounded exactly as numpy's astype rounds. Through torch: numpy's own conversion takes a slow
+    path for every value that becomes subnormal, and spectrogram deltas hold many (5x slower per image)."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(torch.float16).numpy()
 
 
 def _rows_to(x: np.ndarray, rows: int) -> np.ndarray:

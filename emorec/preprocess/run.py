@@ -29,6 +29,7 @@ from emorec.preprocess.store import (
     StoreError,
     consolidate,
     is_complete,
+    open_arrays,
     remove_temporaries,
     shard_matches,
     shard_name,
@@ -81,6 +82,9 @@ def preprocess_utterances(
     _check_inputs(utterances, config)
     (store / SHARDS).mkdir(parents=True, exist_ok=True)
     remove_temporaries(store / SHARDS)
+    if open_arrays(store, config, len(ids)):  # new (or unusable) arrays: no earlier shard has its rows there
+        for old in (store / SHARDS).glob("*.npz"):
+            old.unlink()
     (store / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
 
     units = plan_units(utterances)
@@ -94,7 +98,7 @@ def preprocess_utterances(
     tasks = [
         UnitTask(key=k, rows=rows, utterances=[utterances[r] for r in rows], config=cfg_dump,
                  shard=str(store / SHARDS / shard_name(k)),
-                 contexts=None if contexts is None else [contexts[r] for r in rows])
+                 contexts=None if contexts is None else [contexts[r] for r in rows], overlap_video=workers <= 1)
         for k, rows in todo
     ]
     bar = tqdm(total=len(ids), initial=done_before, unit="utt", desc="preprocess", file=sys.stderr,

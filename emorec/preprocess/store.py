@@ -1,8 +1,9 @@
 """The feature store: one folder of memory-mapped arrays + manifest per (corpus, preprocessing config).
 
 Layout (see docs/preprocess.md): config.yaml, manifest.parquet, frames.npy, spec.npy, input_ids.npy,
-attention_mask.npy, [egemaps.npy], summary.json, complete. While a run is under way finished work units
-live in shards/<unit>.npz; they are consolidated into the .npy files when all are done.
+attention_mask.npy, [egemaps.npy], summary.json, complete. While a run is under way each finished work unit
+writes its rows into <name>.npy.tmp and records itself in shards/<unit>.npz; when all are done the arrays are
+renamed and the manifest is written.
 """
 
 from __future__ import annotations
@@ -116,15 +117,43 @@ def shard_name(key: str) -> str:
     return safe + ".npz"
 
 
+def open_arrays(store: Path, cfg: PreprocessConfig, n: int) -> bool:
+    """Make sure the unfinished arrays `<name>.npy.tmp` exist with n rows of the config's shapes; units write
+    their rows straight into them. Returns True when any had to be (re)created: shards written before
+    then no longer have their rows and must be redone."""
+    created = False
+    for name, (shape, dtype) in array_specs(cfg).items():
+        path = store / f"{name}.npy.tmp"
+        try:
+            a = np.load(path, mmap_mode="r")
+            fits = a.shape == (n, *shape) and a.dtype == dtype
+            del a
+        except Exception:
+            fits = False
+        if not fits:
+            out = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n, *shape))
+            del out
+            created = True
+    return created
+
+
 def write_shard(path: Path, rows: list[int], utt_ids: list[str], arrays: dict[str, np.ndarray], meta: list[dict], info: dict) -> None:
-    """Write a finished unit atomically: a temporary file renamed over the final name. (No fsync: a killed
-    process loses nothing written; after a machine crash a damaged shard fails `shard_matches` and is redone.)"""
+    """Finish a unit: its rows go into the store's unfinished arrays (memory-mapped, next to `shards/`), then
+    its shard (rows, ids, manifest columns) is written atomically, a temporary file renamed over the final
+    name. A process killed at any point leaves either no shard (the unit is redone) or a shard whose rows are
+    in the arrays (the kernel keeps written pages of a killed process). No fsync: after a machine crash,
+    delete the store."""
+    store = path.parent.parent
+    idx = np.asarray(rows, np.int64)
+    for name, values in arrays.items():
+        out = np.load(store / f"{name}.npy.tmp", mmap_mode="r+")
+        out[idx] = values
+        del out
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     payload = {
-        "rows": np.asarray(rows, np.int64),
+        "rows": idx,
         "utt_ids": np.asarray(utt_ids, dtype=str),
         "meta": np.asarray(json.dumps({"rows": meta, "info": info})),
-        **{f"a_{k}": v for k, v in arrays.items()},
     }
     with open(tmp, "wb") as f:
         np.savez(f, **payload)
@@ -132,7 +161,7 @@ def write_shard(path: Path, rows: list[int], utt_ids: list[str], arrays: dict[st
 
 
 def read_shard(path: Path) -> dict:
-    """{'rows', 'utt_ids', 'meta': [...], 'info': {...}, 'arrays': {name: array}}; raises on a damaged file."""
+    """{'rows', 'utt_ids', 'meta': [...], 'info': {...}}; raises on a damaged file."""
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         return {
@@ -140,7 +169,6 @@ def read_shard(path: Path) -> dict:
             "utt_ids": [str(u) for u in z["utt_ids"]],
             "meta": meta["rows"],
             "info": meta["info"],
-            "arrays": {k[2:]: z[k] for k in z.files if k.startswith("a_")},
         }
 
 
@@ -167,32 +195,21 @@ def remove_temporaries(shard_dir: Path) -> None:
 
 def consolidate(store: Path, cfg: PreprocessConfig, base: pd.DataFrame,
                 units: list[tuple[str, list[int]]]) -> tuple[pd.DataFrame, list[dict]]:
-    """Stream every shard into the memory-mapped .npy files (one shard in memory at a time); return the
-    manifest (`base`, one row per utterance in store order, plus the per-row columns the shards carry) and
-    each shard's info (warnings, notes, seconds)."""
+    """Turn the finished units into the store: the unfinished arrays take their final names, and the manifest
+    is `base` (one row per utterance in store order) plus the per-row columns the shards carry. Returns the
+    manifest and each shard's info (warnings, notes, seconds)."""
     n = len(base)
-    specs = array_specs(cfg)
-    outs = {}
-    for name, (shape, dtype) in specs.items():
-        outs[name] = np.lib.format.open_memmap(store / f"{name}.npy.tmp", mode="w+", dtype=dtype, shape=(n, *shape))
     per_row: list[dict | None] = [None] * n
     infos = []
     for key, rows in units:
         shard = read_shard(store / SHARDS / shard_name(key))
         infos.append(shard["info"])
-        idx = np.asarray(rows, np.int64)
-        for name, out in outs.items():
-            out[idx] = shard["arrays"][name]
         for r, m in zip(rows, shard["meta"]):
             per_row[r] = m
     missing = [i for i, m in enumerate(per_row) if m is None]
     if missing:
         raise StoreError(f"{store}: {len(missing)} rows have no shard (first: row {missing[0]})")
-    for name, out in outs.items():
-        out.flush()
-        del out
-    outs.clear()
-    for name in specs:
+    for name in array_specs(cfg):
         os.replace(store / f"{name}.npy.tmp", store / f"{name}.npy")
     extra = pd.DataFrame(per_row)
     manifest = pd.concat([base.reset_index(drop=True), extra], axis=1)

@@ -4,6 +4,7 @@ written as one shard. Runs in worker processes, so everything here is importable
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from emorec.data.records import Utterance
-from emorec.preprocess.audio import AudioError, AudioSource, Egemaps, SpectrogramMaker
+from emorec.preprocess.audio import AudioError, AudioSource, Egemaps, SpectrogramMaker, to_float16
 from emorec.preprocess.config import MODALITIES, PreprocessConfig
 from emorec.preprocess.store import NOT_COMPUTED, array_specs, write_shard
 from emorec.preprocess.text import clean_text, tokenize, tokenize_with_context
@@ -38,6 +39,7 @@ class UnitTask:
     config: dict  # PreprocessConfig.model_dump()
     shard: str
     contexts: list[str] | None = None  # dialogue context per utterance (text_context > 0)
+    overlap_video: bool = False  # single-process runs: video decoded in a thread beside the audio and text work
 
 
 class _Tools:
@@ -95,11 +97,27 @@ def process_unit(task: UnitTask) -> dict:
     steps = {"frame": lambda: _frames(task, cfg, tools, arrays["frames"], meta, log),
              "audio": lambda: _audio(task, cfg, tools, arrays, meta, log),
              "text": lambda: _text(task, cfg, arrays, meta)}
-    for m in cfg.modalities:
+
+    def run(m: str) -> None:
         try:
             steps[m]()
         except Exception as e:  # an unforeseen failure costs this unit's modality, not the run
             _unit_failed(task, m, e, arrays, meta, log)
+
+    rest = list(cfg.modalities)
+    video = None
+    if task.overlap_video and "frame" in rest and len(rest) > 1:
+        # PyAV decodes without the GIL: the video pass overlaps the audio and text work (other arrays,
+        # other manifest keys)
+        rest.remove("frame")
+        video = threading.Thread(target=run, args=("frame",), name=f"video {task.key}")
+        video.start()
+    try:
+        for m in rest:
+            run(m)
+    finally:
+        if video is not None:
+            video.join()
     info = {
         "warnings": log.warnings(),
         "notes": log.notes,
@@ -254,7 +272,7 @@ def _audio(task: UnitTask, cfg: PreprocessConfig, tools: _Tools, arrays: dict, m
             if not np.all(np.isfinite(y)):
                 y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
             img, valid = tools.spec(y)
-            arrays["spec"][i] = img.astype(np.float16)
+            arrays["spec"][i] = to_float16(img)
             if tools.egemaps is not None:
                 arrays["egemaps"][i] = tools.egemaps(y)
             meta[i].update(status_audio="ok", audio_seconds=round(len(y) / cfg.sample_rate, 4), spec_valid=int(valid))

@@ -181,9 +181,10 @@ class FaceCanvas:
         return cv2.addWeighted(img, 1.0, self.noise[k], 1.0, -128.0 + float(self.rng.normal(0.0, 1.5)))
 
 
-def open_avi(path: Path, width: int, height: int) -> tuple[av.container.OutputContainer, av.video.VideoStream]:
+def open_avi(path: Path, width: int, height: int, keyframe_interval: int = 12) -> tuple[av.container.OutputContainer, av.video.VideoStream]:
     container = av.open(str(path), "w", format="avi")
     stream = container.add_stream("mpeg4", rate=FPS)
+    stream.codec_context.gop_size = keyframe_interval
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
     stream.bit_rate = int(width * height * FPS * 0.2)
     stream.codec_context.codec_tag = "DIVX"
@@ -192,9 +193,9 @@ def open_avi(path: Path, width: int, height: int) -> tuple[av.container.OutputCo
 
 
 def write_video(path: Path, canvas: FaceCanvas, n_frames: int,
-                faces: list[tuple[FaceLook, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+                faces: list[tuple[FaceLook, np.ndarray, np.ndarray, np.ndarray]], keyframe_interval: int = 12) -> None:
     """Stream `n_frames` frames to `path`; `faces` = per side (look, params (n,P), mouth (n,), motion (n,2))."""
-    container, stream = open_avi(path, canvas.w, canvas.h)
+    container, stream = open_avi(path, canvas.w, canvas.h, keyframe_interval)
     try:
         encode_frames(container, stream, canvas, n_frames, faces)
     finally:

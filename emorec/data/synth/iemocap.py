@@ -58,6 +58,7 @@ class SynthConfig:
     dialogs_per_session: int = 4
     utterances_per_dialog: int | None = 24  # None: drawn per dialog like the real corpus (~60 improvised, ~74 scripted)
     frame_size: tuple[int, int] = (192, 128)  # width, height
+    keyframe_interval: int = 12  # frames between AVI keyframes (FFmpeg's MPEG-4 default; DivX allows up to 300)
     modality_confusion: float = 0.3
     face_confusion: float | None = None  # None: modality_confusion
     voice_confusion: float | None = None
@@ -84,6 +85,8 @@ class SynthConfig:
             raise ValueError(f"sessions must be 1..9, got {self.sessions}")
         if not 1 <= self.dialogs_per_session <= MAX_DIALOGS:
             raise ValueError(f"dialogs_per_session must be 1..{MAX_DIALOGS}, got {self.dialogs_per_session}")
+        if not 1 <= self.keyframe_interval <= 600:
+            raise ValueError(f"keyframe_interval must be 1..600 frames, got {self.keyframe_interval}")
         if self.utterances_per_dialog is not None and self.utterances_per_dialog < 2:
             raise ValueError(f"utterances_per_dialog must be >= 2, got {self.utterances_per_dialog}")
         for name in ("modality_confusion", "face_confusion", "voice_confusion", "text_confusion",
@@ -517,7 +520,7 @@ def render_dialog(root: Path, plan: DialogPlan, actors: dict[str, Actor], cfg: S
     canvas = face.FaceCanvas(*cfg.frame_size, plan.background, rngs[-4], pixel_noise=cfg.pixel_noise)
     avi_dir = session_dir / "dialog" / "avi" / "DivX"
     avi_dir.mkdir(parents=True, exist_ok=True)
-    face.write_video(avi_dir / f"{plan.name}.avi", canvas, n, sides)
+    face.write_video(avi_dir / f"{plan.name}.avi", canvas, n, sides, cfg.keyframe_interval)
     return plan.duration
 
 
