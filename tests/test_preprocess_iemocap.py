@@ -92,6 +92,22 @@ app(["preprocess", "--config", sys.argv[1], "--quiet"])
 """
 
 
+def _preprocess_counting_units(cfg):
+    """preprocess(cfg), and the keys of the work units it processed."""
+    processed = []
+    inner = run_module.process_unit
+
+    def counting(task):
+        processed.append(task.key)
+        return inner(task)
+
+    run_module.process_unit = counting
+    try:
+        return preprocess(cfg, progress=False), processed
+    finally:
+        run_module.process_unit = inner
+
+
 def test_resume_after_kill_redoes_only_unfinished_dialogs(corpus, tmp_path):
     cfg = config(corpus, tmp_path / "stores")
     cfg_file = tmp_path / "pre.yaml"
@@ -115,18 +131,7 @@ def test_resume_after_kill_redoes_only_unfinished_dialogs(corpus, tmp_path):
     todo = sorted({u.dialog for u in read_corpus("iemocap", str(corpus)).utterances} - set(done))
     (shards / f"{todo[0]}.npz").write_bytes(b"PK\x03\x04 damaged")  # an unreadable shard is redone, not trusted
 
-    processed = []
-    inner = run_module.process_unit
-
-    def counting(task):
-        processed.append(task.key)
-        return inner(task)
-
-    run_module.process_unit = counting
-    try:
-        fs = preprocess(cfg, progress=False)
-    finally:
-        run_module.process_unit = inner
+    fs, processed = _preprocess_counting_units(cfg)
     assert sorted(processed) == sorted(set(fs.manifest["dialog"]) - set(done))
     assert fs.summary["run"]["units_now"] == DIALOGS - len(done)
     assert (fs.manifest["status"] == "ok").all() and (fs.path / "complete").is_file()
@@ -164,17 +169,7 @@ def test_units_are_redone_when_their_arrays_are_gone(corpus, tmp_path):
     store = cfg.store_dir()
     assert len(list((store / "shards").glob("*.npz"))) == 1
     (store / "frames.npy.tmp").unlink()  # the shard's rows are gone with it: the shard must not be trusted
-    processed = []
-
-    def counting(task):
-        processed.append(task.key)
-        return inner(task)
-
-    run_module.process_unit = counting
-    try:
-        fs = preprocess(cfg, progress=False)
-    finally:
-        run_module.process_unit = inner
+    fs, processed = _preprocess_counting_units(cfg)
     assert len(processed) == DIALOGS
     fresh = preprocess(config(corpus, tmp_path / "fresh", modalities=["frame", "audio"]), progress=False)
     for name in ("frames", "spec"):
