@@ -25,7 +25,8 @@ from emorec.data.splits import make_folds
 from emorec.models import model_spec
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-REAL_CONFIGS = ("meld_text", "meld_text_context", "ravdess_audio", "ravdess_audio_cv", "cremad", "manifest_example")
+REAL_CONFIGS = ("meld_text", "meld_text_context", "ravdess_audio", "ravdess_audio_cv", "ravdess_egemaps_speaker",
+                "ravdess_egemaps_speaker_cv", "cremad", "manifest_example")
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test data not found at {DATA}")
 
@@ -102,6 +103,9 @@ def test_ravdess_cv_is_six_folds_of_actor_pairs():
         assert len(test_actors) == 2
         assert not set(test_actors) & set(_actors(f.train + f.val, utts))
         assert f.val and f.leakage.speaker_independent
+    # the per-actor normalised configs use the same protocols
+    assert _config("ravdess_egemaps_speaker_cv").split == _config("ravdess_audio_cv").split
+    assert _config("ravdess_egemaps_speaker").split == _config("ravdess_audio").split
 
 
 def test_cremad_protocol_is_actor_independent_on_the_full_corpus_names():
