@@ -340,3 +340,17 @@ def test_separate_audio_file_feeds_the_audio_model(rec, bundle, synth, tmp_path)
     assert "frame+audio+text" in r.output
     bad = CliRunner().invoke(app, ["predict", str(silent), "--model", str(bundle), "--audio", str(tmp_path / "nope.wav")])
     assert bad.exit_code != 0 and "nope.wav" in bad.output
+
+
+def test_speaker_normalised_audio_model_standardises_each_recording(rec):
+    """A model trained with `normalise: speaker` sees each recording standardised with its own statistics."""
+    saved = dict(rec.meta["audio"]["input"])
+    rng = np.random.default_rng(0)
+    windows = [rng.normal(0, 0.1, 16000).astype(np.float32) * (1 + k) for k in range(4)]
+    try:
+        rec.meta["audio"]["input"] = {**saved, "normalise": "speaker"}
+        x = rec._spectrograms(windows).numpy()
+    finally:
+        rec.meta["audio"]["input"] = saved
+    assert np.allclose(x.mean(axis=(0, 3)), 0, atol=1e-3)  # per channel and frequency row, over the recording
+    assert not np.allclose(rec._spectrograms(windows).numpy().mean(axis=(0, 3)), 0, atol=1e-3)
