@@ -108,11 +108,25 @@ def test_read_frames_equals_a_full_sequential_decode(tmp_path, name, kw):
     n = len(full)
     assert [read_code(f) for f in full] == list(range(n))  # the code survives compression
     wanted = [0, 1, 5, 13, 14, 40, 41, n // 2, n - 30, n - 2, n - 1]
-    got = read_frames(path, wanted)
-    assert not got.error and got.last_index == n - 1
-    for i in wanted:
-        assert np.array_equal(got.frames[i], full[i]), f"frame {i} differs"
-    assert got.decoded <= n + 12  # one pass, not one per frame
+    for threads in (None, True):  # None: frame threads only for long keyframe gaps; True: always
+        got = read_frames(path, wanted, threads=threads)
+        assert not got.error and got.last_index == n - 1
+        for i in wanted:
+            assert np.array_equal(got.frames[i], full[i]), f"frame {i} differs (threads={threads})"
+        assert got.decoded <= n + 12  # one pass, not one per frame
+
+
+def test_frame_threads_only_for_long_keyframe_gaps(tmp_path):
+    import av
+
+    from emorec.preprocess.video import _long_gops
+
+    for gop, expected in ((12, False), (90, True)):
+        path = coded_video(tmp_path / f"g{gop}.avi", n=400, gop=gop)
+        with av.open(str(path)) as c:
+            assert _long_gops(c.streams.video[0], 30.0) is expected, gop
+        got = read_frames(path, [5, 200, 399])
+        assert [read_code(got.frames[i]) for i in (5, 200, 399)] == [5, 200, 399]
 
 
 def test_read_frames_seeks_over_long_gaps(tmp_path):

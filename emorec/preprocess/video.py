@@ -15,6 +15,7 @@ import numpy as np
 
 EPS = 1e-6  # so that 4.1 s * 30 fps counts as frame 123, not 122.999...
 MIN_SKIP = 8  # seek only when it skips decoding at least this many frames
+LONG_GOP = 60  # keyframes this far apart (2 s at 30 fps): decode with FFmpeg's frame threads
 
 
 class VideoError(Exception):
@@ -177,7 +178,7 @@ def _keyframe_index(stream, cursor: _Cursor) -> tuple[list[int], list[int]]:
     return [round((p - cursor.origin) * cursor.tb * cursor.fps) for p in pts], pts
 
 
-def read_frames(path: str | Path, wanted, *, threads: bool = False, convert=to_rgb) -> FrameRead:
+def read_frames(path: str | Path, wanted, *, threads: bool | None = None, convert=to_rgb) -> FrameRead:
     """Decode the frames with the given indices in one forward pass over the video.
 
     Between wanted frames the pass seeks to the keyframe before the next wanted frame when that skips work
@@ -187,12 +188,15 @@ def read_frames(path: str | Path, wanted, *, threads: bool = False, convert=to_r
     A wanted index with no frame of its own (dropped frames) gets the frame shown at that time. Indices past
     the last decodable frame stay missing; `last_index` and `error` tell why. `convert` turns a decoded frame
     into the stored array (default: full-size RGB). `threads` lets FFmpeg decode with several threads, which
-    only pays off for long stretches without seeks.
+    only pays off for long stretches without seeks; None (default) turns them on when keyframes are at
+    least LONG_GOP frames apart, where exact access means decoding most of the file anyway.
     Raises VideoError when the video cannot be opened at all.
     """
     container, stream = _open(path)
     try:
         info = _info(container, stream)
+        if threads is None:
+            threads = _long_gops(stream, info.fps)
         if threads:
             stream.thread_type = "AUTO"
         result = FrameRead(info=info, convert=convert)
@@ -206,6 +210,18 @@ def read_frames(path: str | Path, wanted, *, threads: bool = False, convert=to_r
         return result
     finally:
         container.close()
+
+
+def _long_gops(stream, fps: float) -> bool:
+    """True when the container index puts keyframes LONG_GOP or more frames apart (median gap)."""
+    try:
+        ts = sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
+        tb = float(stream.time_base)
+    except Exception:
+        return False
+    if len(ts) < 3 or not tb:
+        return False
+    return float(np.median(np.diff(ts))) * tb * fps >= LONG_GOP
 
 
 def _decode_targets(container, stream, info: VideoInfo, targets: list[int], result: FrameRead) -> None:
