@@ -36,6 +36,13 @@ class Augment:
     freq_masks: int = 2
     freq_width: int = 8  # max height of each frequency mask (spectrogram rows)
     hflip: bool = False
+    speed: float = 0.0  # spectrograms: random speed in [1 - speed, 1 + speed] (tempo and pitch; 0 = off)
+    noise_snr: tuple[float, float] | None = None  # spectrograms: white noise at an SNR (dB) drawn in this range
+    noise_prob: float = 0.5  # share of training items that get the noise
+
+    @property
+    def perturbs(self) -> bool:
+        return self.speed > 0 or self.noise_snr is not None
 
     @classmethod
     def coerce(cls, value) -> "Augment | None":
@@ -49,7 +56,15 @@ class Augment:
             unknown = set(value) - set(cls.__dataclass_fields__)
             if unknown:
                 raise ValueError(f"augment: unknown keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
-            return cls(**value)
+            aug = cls(**value)
+            if not 0.0 <= aug.speed < 0.5:
+                raise ValueError(f"augment.speed must be within [0, 0.5), got {aug.speed}")
+            if aug.noise_snr is not None:
+                lo, hi = (float(v) for v in aug.noise_snr)
+                if lo > hi:
+                    raise ValueError(f"augment.noise_snr must be [low, high] dB, got {aug.noise_snr}")
+                aug.noise_snr = (lo, hi)
+            return aug
         raise TypeError(f"augment must be None, a bool, a dict or Augment, got {type(value).__name__}")
 
 
@@ -134,6 +149,13 @@ class StoreDataset(Dataset):
         if self.labels is not None and len(self.labels) != len(self.rows):
             raise ValueError(f"StoreDataset: {len(self.labels)} labels for {len(self.rows)} rows")
         self.augment = Augment.coerce(augment)
+        self.sample_rate = 16000
+        if self.kind == "spec" and self.augment is not None and self.augment.perturbs:
+            config = getattr(store_or_arrays, "config", None)
+            if config is not None:
+                if config.spec_recipe != "mel_deltas":
+                    raise ValueError(f"augment speed/noise needs spec_recipe mel_deltas, the store has {config.spec_recipe!r}")
+                self.sample_rate = int(config.sample_rate)
         self.frame_mean = torch.tensor(frame_mean, dtype=torch.float32).view(3, 1, 1)
         self.frame_std = torch.tensor(frame_std, dtype=torch.float32).view(3, 1, 1)
         self.spec_stats = self._stats(spec_stats, (-1, 1, 1)) if self.kind == "spec" else None
@@ -186,7 +208,10 @@ class StoreDataset(Dataset):
         return (x - self.frame_mean) / self.frame_std
 
     def _spec(self, r: int) -> torch.Tensor:
-        x = torch.from_numpy(np.asarray(self._array("spec")[r], dtype=np.float32))
+        raw = np.asarray(self._array("spec")[r], dtype=np.float32)
+        if self.augment is not None and self.augment.perturbs:
+            raw = self._perturb(raw)
+        x = torch.from_numpy(raw)
         if self.row_stats is not None:
             x = (x - self.row_stats[r][0]) / self.row_stats[r][1]
         elif self.spec_stats is not None:
@@ -194,6 +219,13 @@ class StoreDataset(Dataset):
         if self.augment is not None:
             x = spec_augment(x, self.augment, self.rng)
         return x
+
+    def _perturb(self, raw: np.ndarray) -> np.ndarray:
+        from emorec.spec_perturb import perturb
+
+        aug = self.augment
+        noisy = aug.noise_snr is not None and self.rng.random() < aug.noise_prob
+        return perturb(raw, self.rng, speed=aug.speed, snr_db=aug.noise_snr if noisy else None, sr=self.sample_rate)
 
     def _egemaps(self, r: int) -> torch.Tensor:
         x = torch.from_numpy(np.asarray(self._array("egemaps")[r], dtype=np.float32))

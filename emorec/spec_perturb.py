@@ -1,0 +1,83 @@
+"""Speed and noise perturbation of a stored log-mel/delta/delta-delta spectrogram (training-time augmentation).
+
+The store keeps spectrograms, not waveforms, so the two classic waveform augmentations are applied where the
+model reads its input:
+- speed r (as `sox speed r`: r > 1 is shorter and higher): the time axis is resampled by r and the mel axis
+  is warped so that energy at f Hz moves to r * f Hz (rows are evenly spaced in mel from 0 to sr/2, as the
+  preprocessing's mel filters are);
+- white noise at an SNR: noise power, flat across mel bands (the filters are area-normalised), is added in the
+  power domain: x' = 10 log10(10^(x/10) + n).
+The deltas are then recomputed from the perturbed log-mel with the preprocessing's filters, and the 80 dB floor
+below the maximum is applied again. Only the `mel_deltas` recipe has this layout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emorec.preprocess.audio import DELTA_WIDTH, TOP_DB
+
+
+def _hz_to_mel(f):
+    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
+
+
+def _mel_to_hz(m):
+    return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
+
+
+def _interp_rows(x: np.ndarray, pos: np.ndarray, fill: float, axis: int) -> np.ndarray:
+    """Values of x at fractional positions `pos` along `axis` (linear), `fill` outside [0, n-1]."""
+    n = x.shape[axis]
+    lo = np.clip(np.floor(pos).astype(np.int64), 0, n - 1)
+    hi = np.clip(lo + 1, 0, n - 1)
+    w = (pos - lo).astype(np.float32)
+    a, b = np.take(x, lo, axis=axis), np.take(x, hi, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = len(pos)
+    out = a * (1 - w.reshape(shape)) + b * w.reshape(shape)
+    outside = ((pos < 0) | (pos > n - 1)).reshape(shape)
+    return np.where(outside, np.float32(fill), out).astype(np.float32)
+
+
+def change_speed(logmel: np.ndarray, r: float, sr: int) -> np.ndarray:
+    """(F, T) log-mel of the same signal played r times faster (tempo and pitch)."""
+    f, t = logmel.shape
+    floor = float(logmel.min())
+    out = _interp_rows(logmel, np.arange(t) * r, floor, axis=1)  # column j shows time j * r of the original
+    mel_max = _hz_to_mel(sr / 2.0)
+    centres = np.linspace(0.0, mel_max, f + 2)[1:-1]  # row k's centre, in mel
+    source = _hz_to_mel(_mel_to_hz(centres) / r)  # energy at f Hz comes from f / r Hz
+    rows = (source - centres[0]) / (centres[1] - centres[0]) if f > 1 else np.zeros(1)
+    return _interp_rows(out, rows, floor, axis=0)
+
+
+def add_noise(logmel: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """(F, T) log-mel with white noise added at `snr_db` relative to the clip's mean power."""
+    power = 10.0 ** (logmel.astype(np.float64) / 10.0)
+    level = power.mean() * 10.0 ** (-snr_db / 10.0)
+    noise = level * rng.chisquare(2, size=power.shape) / 2.0  # power of complex Gaussian noise per bin
+    return (10.0 * np.log10(power + noise)).astype(np.float32)
+
+
+def deltas(logmel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Delta and delta-delta of (F, T), as the preprocessing computes them."""
+    from scipy.ndimage import convolve1d
+    from scipy.signal import savgol_coeffs
+
+    return tuple(convolve1d(logmel, savgol_coeffs(DELTA_WIDTH, o, deriv=o), axis=-1, mode="nearest")
+                 for o in (1, 2))  # type: ignore[return-value]
+
+
+def perturb(img: np.ndarray, rng: np.random.Generator, *, speed: float = 0.0, snr_db: tuple[float, float] | None = None,
+            sr: int = 16000) -> np.ndarray:
+    """A (3, F, T) log-mel/delta/delta-delta image with a random speed in [1 - speed, 1 + speed] and, when
+    `snr_db` = (low, high), white noise at a random SNR in that range."""
+    logmel = np.asarray(img[0], dtype=np.float32)
+    if speed > 0:
+        logmel = change_speed(logmel, float(rng.uniform(1.0 - speed, 1.0 + speed)), sr)
+    if snr_db is not None:
+        logmel = add_noise(logmel, float(rng.uniform(*snr_db)), rng)
+    logmel = np.maximum(logmel, logmel.max() - TOP_DB)
+    d1, d2 = deltas(logmel)
+    return np.stack([logmel, d1, d2]).astype(np.float32)
