@@ -39,10 +39,17 @@ class Experiment:
     data: ModalityData
 
 
+OBSERVED = "observed"  # label_set: every label the corpus has, in sorted order (resolved once, into config.yaml)
+
+
 def prepare(cfg: ExperimentConfig, out: Path, workers: int = 1) -> Experiment:
     out.mkdir(parents=True, exist_ok=True)
     dump_config(cfg, out / "config.yaml")
     store = load_store(cfg.preprocess_config(), workers=workers)
+    if cfg.label_set == OBSERVED:
+        labels = sorted({str(v) for v in store.manifest["label"].dropna() if str(v)})
+        cfg = cfg.model_copy(update={"label_set": {"name": OBSERVED, "classes": labels}})
+        dump_config(cfg, out / "config.yaml")  # evaluate and export then see the same classes
     label_set = get_label_set(cfg.label_set)
     data = ModalityData.from_store(store, label_set)
     kept = sorted({u.label for u in data.utterances})

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from emorec.config import ExperimentConfig, load_config
 from emorec.data.corpora import read_corpus
@@ -200,8 +201,9 @@ def test_ravdess_audio_experiment_beats_chance_on_unseen_actors(tmp_path):
     assert (run / "folds" / "session-05+06" / "audio" / "model" / "model.safetensors").is_file()
 
 
-def test_a_label_set_that_leaves_one_class_is_refused(tmp_path):
-    """The default label set (iemocap4) on RAVDESS keeps only `sad`: the run stops and names the labels."""
+def test_a_label_set_that_leaves_one_class_is_refused_and_observed_takes_the_corpus_labels(tmp_path):
+    """The default label set (iemocap4) on RAVDESS keeps only `sad`: the run stops and names the labels;
+    `label_set: observed` takes the labels present."""
     from emorec.train import prepare
 
     root = tmp_path / "ravdess"
@@ -210,3 +212,9 @@ def test_a_label_set_that_leaves_one_class_is_refused(tmp_path):
                   "preprocess.egemaps=false", "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]")
     with pytest.raises(ValueError, match=r"keeps 16 utterances of ravdess in 1 class\(es\) \['sad'\].*'angry'"):
         prepare(cfg, tmp_path / "run")
+    # `observed`: the labels the corpus has, resolved once and written into the run's config
+    cfg.label_set = "observed"
+    exp = prepare(cfg, tmp_path / "run2")
+    assert list(exp.label_set.classes) == ["angry", "sad"] and len(exp.data.utterances) == 32
+    saved = yaml.safe_load((tmp_path / "run2" / "config.yaml").read_text())
+    assert saved["label_set"] == {"name": "observed", "classes": ["angry", "sad"]}
