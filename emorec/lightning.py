@@ -64,6 +64,8 @@ class FitConfig(BaseModel):
     enable_progress_bar: bool = True
     max_time: str | None = None  # "DD:HH:MM:SS"; a run stopped by it is not finished and resumes next call
     gradient_clip_val: float | None = None
+    optimizer: Literal["adam", "adamw"] = "adam"  # adamw: decoupled weight decay (transformer fine-tuning)
+    schedule: Literal["constant", "warmup_linear"] = "constant"  # warmup_linear: 10 % warm-up, then linear to 0
 
 
 @dataclass
@@ -94,12 +96,14 @@ def unweighted_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 class EmotionClassifier(L.LightningModule):
-    """Wraps a registry model: cross-entropy (optionally class-weighted), Adam, WA/UA validation metrics."""
+    """Wraps a registry model: cross-entropy (optionally class-weighted), Adam or AdamW with an optional warm-up
+    and linear decay, WA/UA validation metrics."""
 
     def __init__(self, model: nn.Module, num_classes: int | None = None, lr: float = 1e-3, weight_decay: float = 0.0,
-                 class_weights=None):
+                 class_weights=None, optimizer: str = "adam", schedule: str = "constant"):
         super().__init__()
         self.model, self.num_classes, self.lr, self.weight_decay = model, num_classes, lr, weight_decay
+        self.optimizer_name, self.schedule = optimizer, schedule
         cw = None if class_weights is None else [float(w) for w in class_weights]
         self.save_hyperparameters(ignore=["model", "class_weights"])
         self.hparams.update(class_weights=cw, model_name=str(getattr(model, "model_name", type(model).__name__)))
@@ -142,7 +146,14 @@ class EmotionClassifier(L.LightningModule):
 
     def configure_optimizers(self):
         params = [p for p in self.parameters() if p.requires_grad]
-        return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        opt_cls = torch.optim.AdamW if self.optimizer_name == "adamw" else torch.optim.Adam
+        opt = opt_cls(params, lr=self.lr, weight_decay=self.weight_decay)
+        if self.schedule == "constant":
+            return opt
+        total = max(2, int(self.trainer.estimated_stepping_batches))
+        warm = max(1, total // 10)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm))))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
 
 class StderrProgressBar(TQDMProgressBar):
@@ -191,7 +202,7 @@ def _check_config(out_dir: Path, cfg: FitConfig) -> None:
     path = out_dir / CONFIG_FILE
     current = cfg.model_dump(mode="json")
     if path.exists():
-        stored = json.loads(path.read_text())
+        stored = {**FitConfig().model_dump(mode="json"), **json.loads(path.read_text())}  # keys added later: defaults
         diff = {k for k in set(stored) | set(current) if k not in RESUMABLE_CHANGES and stored.get(k) != current.get(k)}
         if diff:
             detail = ", ".join(f"{k}: {stored.get(k)!r} -> {current.get(k)!r}" for k in sorted(diff))
@@ -250,7 +261,8 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset | None, num_classes
         raise ValueError(f"fit: training labels must be in [0, {num_classes}), got [{labels.min()}, {labels.max()}]")
     weights = class_weights_for(labels, num_classes) if cfg.balance == "weighted_loss" else None
     module = model if isinstance(model, EmotionClassifier) else EmotionClassifier(
-        model, num_classes, lr=cfg.lr, weight_decay=cfg.weight_decay, class_weights=weights)
+        model, num_classes, lr=cfg.lr, weight_decay=cfg.weight_decay, class_weights=weights,
+        optimizer=cfg.optimizer, schedule=cfg.schedule)
 
     sampler = _sampler(labels, cfg.seed) if cfg.balance == "sampler" else None
     bs = cfg.batch_size

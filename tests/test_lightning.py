@@ -194,3 +194,29 @@ def test_text_items_are_long_dicts_and_fusion_items_carry_the_mask():
     assert item["x"].shape == (3, 4) and item["mask"].tolist() == [True, False, True]
     with pytest.raises(ValueError, match="modality must be one of"):
         StoreDataset({}, [0], None, "video")
+
+
+def test_adamw_with_warmup_and_linear_decay(tmp_path):
+    """The schedule warms up over the first 10 % of the steps, then falls linearly to 0; the model learns."""
+    arrays, y = egemaps_data(120)
+    train, val = egemaps_sets(arrays, y, np.arange(80), np.arange(80, 120))
+    cfg = FitConfig(epochs=10, batch_size=8, lr=3e-3, optimizer="adamw", weight_decay=0.01, schedule="warmup_linear",
+                    patience=None, monitor="val_acc", enable_progress_bar=False)
+    result = fit(get_model("egemaps_mlp", C), train, val, C, cfg, tmp_path / "w")
+    assert result.best_score > 0.6  # chance 1/C
+    module = EmotionClassifier(get_model("egemaps_mlp", C), C, lr=1.0, optimizer="adamw", schedule="warmup_linear")
+
+    class _Trainer:
+        estimated_stepping_batches = 100
+
+    module._trainer = _Trainer()
+    conf = module.configure_optimizers()
+    opt, sched = conf["optimizer"], conf["lr_scheduler"]["scheduler"]
+    assert isinstance(opt, torch.optim.AdamW)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(0.1) and max(lrs) == pytest.approx(1.0) and lrs.index(max(lrs)) == 9
+    assert lrs[-1] == pytest.approx(1 / 90) and all(a >= b for a, b in zip(lrs[9:], lrs[10:]))
