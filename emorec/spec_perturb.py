@@ -15,15 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emorec.preprocess.audio import DELTA_WIDTH, TOP_DB
-
-
-def _hz_to_mel(f):
-    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
-
-
-def _mel_to_hz(m):
-    return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
+from emorec.preprocess.audio import TOP_DB, delta
 
 
 def _interp_rows(x: np.ndarray, pos: np.ndarray, fill: float, axis: int) -> np.ndarray:
@@ -45,9 +37,11 @@ def change_speed(logmel: np.ndarray, r: float, sr: int) -> np.ndarray:
     f, t = logmel.shape
     floor = float(logmel.min())
     out = _interp_rows(logmel, np.arange(t) * r, floor, axis=1)  # column j shows time j * r of the original
-    mel_max = _hz_to_mel(sr / 2.0)
-    centres = np.linspace(0.0, mel_max, f + 2)[1:-1]  # row k's centre, in mel
-    source = _hz_to_mel(_mel_to_hz(centres) / r)  # energy at f Hz comes from f / r Hz
+    import librosa
+
+    # row k's centre on the mel scale of the preprocessing's filters (librosa's default, Slaney)
+    centres = np.linspace(0.0, librosa.hz_to_mel(sr / 2.0), f + 2)[1:-1]
+    source = librosa.hz_to_mel(librosa.mel_to_hz(centres) / r)  # energy at f Hz comes from f / r Hz
     rows = (source - centres[0]) / (centres[1] - centres[0]) if f > 1 else np.zeros(1)
     return _interp_rows(out, rows, floor, axis=0)
 
@@ -60,15 +54,6 @@ def add_noise(logmel: np.ndarray, snr_db: float, rng: np.random.Generator) -> np
     return (10.0 * np.log10(power + noise)).astype(np.float32)
 
 
-def deltas(logmel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Delta and delta-delta of (F, T), as the preprocessing computes them."""
-    from scipy.ndimage import convolve1d
-    from scipy.signal import savgol_coeffs
-
-    return tuple(convolve1d(logmel, savgol_coeffs(DELTA_WIDTH, o, deriv=o), axis=-1, mode="nearest")
-                 for o in (1, 2))  # type: ignore[return-value]
-
-
 def perturb(img: np.ndarray, rng: np.random.Generator, *, speed: float = 0.0, snr_db: tuple[float, float] | None = None,
             sr: int = 16000) -> np.ndarray:
     """A (3, F, T) log-mel/delta/delta-delta image with a random speed in [1 - speed, 1 + speed] and, when
@@ -79,5 +64,4 @@ def perturb(img: np.ndarray, rng: np.random.Generator, *, speed: float = 0.0, sn
     if snr_db is not None:
         logmel = add_noise(logmel, float(rng.uniform(*snr_db)), rng)
     logmel = np.maximum(logmel, logmel.max() - TOP_DB)
-    d1, d2 = deltas(logmel)
-    return np.stack([logmel, d1, d2]).astype(np.float32)
+    return np.stack([logmel, delta(logmel, 1), delta(logmel, 2)]).astype(np.float32)

@@ -8,6 +8,7 @@ store; training normalises them per channel.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -134,6 +135,21 @@ def load_window(path: str | Path, start: float | None, end: float | None, sr: in
 DELTA_WIDTH = 9  # frames in the delta filter (librosa's default)
 
 
+@functools.lru_cache(maxsize=4)
+def _delta_filter(order: int) -> np.ndarray:
+    from scipy.signal import savgol_coeffs
+
+    return savgol_coeffs(DELTA_WIDTH, order, deriv=order)
+
+
+def delta(x: np.ndarray, order: int) -> np.ndarray:
+    """librosa.feature.delta(x, width=9, order=order, mode="nearest"), with the Savitzky-Golay filter
+    computed once instead of per call."""
+    from scipy.ndimage import convolve1d
+
+    return convolve1d(x, _delta_filter(order), axis=-1, mode="nearest")
+
+
 class SpectrogramMaker:
     """Fixed-size 3-channel spectrogram images (3, F, T) of a signal.
 
@@ -152,7 +168,6 @@ class SpectrogramMaker:
         self.samples = self.T * hop  # the fixed analysed length
         self.window = librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
         self.mel_basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels).astype(np.float32)
-        self._delta_filters: dict[int, np.ndarray] = {}
         self.chroma_basis = librosa.filters.chroma(sr=sr, n_fft=n_fft).astype(np.float32) if recipe == "mel_mfcc_chroma" else None
 
     @classmethod
@@ -180,17 +195,6 @@ class SpectrogramMaker:
         spec = scipy.fft.rfft(frames * self.window, axis=1).T
         return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
 
-    def delta(self, x: np.ndarray, order: int) -> np.ndarray:
-        """librosa.feature.delta(x, width=9, order=order, mode="nearest"), with the Savitzky-Golay filter
-        computed once instead of per call."""
-        from scipy.ndimage import convolve1d
-
-        if order not in self._delta_filters:
-            from scipy.signal import savgol_coeffs
-
-            self._delta_filters[order] = savgol_coeffs(DELTA_WIDTH, order, deriv=order)
-        return convolve1d(x, self._delta_filters[order], axis=-1, mode="nearest")
-
     def __call__(self, y: np.ndarray) -> tuple[np.ndarray, int]:
         """(3, F, T) float32 image and the count of columns holding audio (the rest is padding)."""
         import librosa
@@ -199,7 +203,7 @@ class SpectrogramMaker:
         power = self.power(y)
         logmel = librosa.power_to_db(self.mel_basis @ power, ref=1.0, amin=1e-10, top_db=TOP_DB)
         if self.recipe == "mel_deltas":
-            chans = [logmel, self.delta(logmel, 1), self.delta(logmel, 2)]
+            chans = [logmel, delta(logmel, 1), delta(logmel, 2)]
         else:
             mfcc = librosa.feature.mfcc(S=logmel, n_mfcc=self.N_MFCC)
             chroma = self.chroma_basis @ power

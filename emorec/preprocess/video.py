@@ -165,12 +165,17 @@ class _Cursor:
         self._gen = self.container.decode(self.stream)
 
 
+def _keyframe_timestamps(stream) -> list[int]:
+    """Sorted timestamps of the keyframes in the container's index ([] without one)."""
+    try:
+        return sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
+    except Exception:
+        return []
+
+
 def _keyframe_index(stream, cursor: _Cursor) -> tuple[list[int], list[int]]:
     """(frame indices, presentation timestamps) of the keyframes in the container's index, when it has one."""
-    try:
-        ts = sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
-    except Exception:
-        return [], []
+    ts = _keyframe_timestamps(stream)
     if len(ts) < 2 or cursor.origin is None:
         return [], []
     offset = cursor.origin - ts[0]  # index times may be decode times: align the first keyframe with frame 0
@@ -214,11 +219,8 @@ def read_frames(path: str | Path, wanted, *, threads: bool | None = None, conver
 
 def _long_gops(stream, fps: float) -> bool:
     """True when the container index puts keyframes LONG_GOP or more frames apart (median gap)."""
-    try:
-        ts = sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
-        tb = float(stream.time_base)
-    except Exception:
-        return False
+    ts = _keyframe_timestamps(stream)
+    tb = float(stream.time_base) if stream.time_base else 0.0
     if len(ts) < 3 or not tb:
         return False
     return float(np.median(np.diff(ts))) * tb * fps >= LONG_GOP
