@@ -47,6 +47,9 @@ def validate_meta(meta: dict, where: str = "model.json") -> dict:
         raise BundleError(f"{where}: 'classes' must list num_classes={meta['num_classes']} names, got {meta['classes']!r}")
     if not isinstance(meta["kwargs"], dict) or not isinstance(meta["input"], dict):
         raise BundleError(f"{where}: 'kwargs' and 'input' must be objects")
+    ensemble = meta.get("ensemble", 1)
+    if not isinstance(ensemble, int) or isinstance(ensemble, bool) or ensemble < 1:
+        raise BundleError(f"{where}: 'ensemble' must be a whole number >= 1 (members), got {ensemble!r}")
     if meta["modality"] == "fusion":
         mods = meta["input"].get("modalities")
         if not isinstance(mods, list) or not mods or not set(mods) <= set(UNIMODAL_KEYS):
@@ -117,7 +120,7 @@ def _read_json(read: Callable[[str], bytes], name: str, where, what: str) -> dic
 def _load_model(read: Callable[[str], bytes], where: str):
     from safetensors.torch import load as load_safetensors
 
-    from emorec.models import get_model
+    from emorec.models.ensemble import build_model
 
     meta = _read_json(read, META_FILE, where, "not a saved model directory")
     validate_meta(meta, f"{where}/{META_FILE}")
@@ -131,7 +134,7 @@ def _load_model(read: Callable[[str], bytes], where: str):
         raise BundleError(f"{where}/{WEIGHTS_FILE}: not a readable safetensors file ({e})") from None
     try:
         with _quiet_encoder_loading(meta["name"] == "text"):
-            model = get_model(meta["name"], meta["num_classes"], **_build_kwargs(meta))
+            model = build_model(meta["name"], meta["num_classes"], meta.get("ensemble", 1), **_build_kwargs(meta))
     except KeyError as e:
         raise BundleError(f"{where}/{META_FILE}: {e.args[0]}") from None
     try:
@@ -419,7 +422,7 @@ def build_untrained_bundle(out, classes=("neu", "hap", "sad", "ang"), preprocess
     inputs = {
         "frame": {"crop": pp.crop, "frame_size": pp.frame_size, "frames_per_utterance": pp.frames_per_utterance},
         "audio": {"spec_mean": [0.0, 0.0, 0.0], "spec_std": [1.0, 1.0, 1.0], "recipe": pp.spec_recipe, "egemaps": False},
-        "text": {"tokenizer": pp.tokenizer, "max_length": pp.max_length, "tags": pp.tags},
+        "text": {"tokenizer": pp.tokenizer, "max_length": pp.max_length, "tags": pp.tags, "punctuation": pp.punctuation},
     }
     for key, arch in (("frame", frame), ("audio", audio), ("text", text)):
         if arch:

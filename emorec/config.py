@@ -33,6 +33,8 @@ class ModelConfig(Strict):
     augment: dict[str, Any] | None = None  # training-time augmentation (see docs/models.md)
     # audio inputs: standardise with the training rows' statistics, or each speaker's own (labels unused)
     normalise: Literal["train", "speaker"] = "train"
+    # > 1: a seed ensemble, members trained from seeds seed, seed+1, ...; their probabilities are averaged
+    ensemble: int = Field(1, ge=1, le=16)
     enabled: bool = True
 
 

@@ -6,8 +6,9 @@
   "mean" (pixel average of the K frames) or "random" (a random frame each time; for training).
 - "audio" (or "spec"): `spec` (N, 3, F, T) -> float, standardised per channel with `spec_stats`
   (from `spec_channel_stats(store, train_rows)`), optional SpecAugment masking (`augment`).
-- "egemaps": `egemaps` (N, 88) -> float, standardised with `egemaps_stats` (from `feature_stats`).
-- `row_stats` ({row: (mean, std)}, from `speaker_stats`) replaces those for spec/egemaps: each row standardised
+- "egemaps": `egemaps` (N, 88) -> float, standardised with `egemaps_stats` (from `feature_stats`); "compare":
+  `compare` (N, 6373) ComParE 2016 functionals, likewise with `compare_stats`.
+- `row_stats` ({row: (mean, std)}, from `speaker_stats`) replaces those for spec/functionals: each row standardised
   with its own speaker's statistics (per channel and frequency row for spectrograms).
 - "text": dict(input_ids, attention_mask) as long tensors.
 `y` is the class index (long), or -1 when `labels` is None.
@@ -21,9 +22,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from emorec.preprocess.config import FUNCTIONAL_SETS
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-KINDS = {"frame": "frames", "frames": "frames", "audio": "spec", "spec": "spec", "egemaps": "egemaps", "text": "text"}
+KINDS = {"frame": "frames", "frames": "frames", "audio": "spec", "spec": "spec", "egemaps": "egemaps", "compare": "compare",
+         "text": "text"}
+FUNCTIONALS = tuple(FUNCTIONAL_SETS)  # openSMILE functionals: one (D,) vector per utterance
 FRAME_PICKS = ("middle", "mean", "random")
 
 
@@ -119,8 +124,8 @@ def speaker_stats(store_or_arrays, rows_by_speaker: dict[str, np.ndarray], kind:
     """{row: (mean, std)}: every row gets the statistics of all rows of its speaker (labels unused).
     Spectrograms: per channel and frequency row (3, F, 1); eGeMAPS: per feature."""
     name = KINDS[kind]
-    if name not in ("spec", "egemaps"):
-        raise ValueError(f"speaker normalisation is for spectrogram or eGeMAPS inputs, not {kind!r}")
+    if name not in ("spec", *FUNCTIONALS):
+        raise ValueError(f"speaker normalisation is for spectrogram or openSMILE functionals inputs, not {kind!r}")
     arr = _get_array(store_or_arrays, name)
     out: dict[int, tuple] = {}
     for rows in rows_by_speaker.values():
@@ -137,7 +142,7 @@ def speaker_stats(store_or_arrays, rows_by_speaker: dict[str, np.ndarray], kind:
 
 class StoreDataset(Dataset):
     def __init__(self, store_or_arrays, rows, labels=None, modality: str = "frame", *,
-                 frame_mean=IMAGENET_MEAN, frame_std=IMAGENET_STD, spec_stats=None, egemaps_stats=None,
+                 frame_mean=IMAGENET_MEAN, frame_std=IMAGENET_STD, spec_stats=None, egemaps_stats=None, compare_stats=None,
                  row_stats: dict[int, tuple] | None = None, augment=None, frame_pick: str = "middle", seed: int = 0):
         if modality not in KINDS:
             raise ValueError(f"StoreDataset: modality must be one of {sorted(KINDS)}, got {modality!r}")
@@ -159,7 +164,8 @@ class StoreDataset(Dataset):
         self.frame_mean = torch.tensor(frame_mean, dtype=torch.float32).view(3, 1, 1)
         self.frame_std = torch.tensor(frame_std, dtype=torch.float32).view(3, 1, 1)
         self.spec_stats = self._stats(spec_stats, (-1, 1, 1)) if self.kind == "spec" else None
-        self.egemaps_stats = self._stats(egemaps_stats, (-1,)) if self.kind == "egemaps" else None
+        stats = {"egemaps": egemaps_stats, "compare": compare_stats}.get(self.kind)
+        self.feature_stats = self._stats(stats, (-1,)) if self.kind in FUNCTIONALS else None
         self.row_stats = row_stats
         if row_stats is not None:
             missing = [int(r) for r in self.rows if int(r) not in row_stats]
@@ -227,13 +233,15 @@ class StoreDataset(Dataset):
         noisy = aug.noise_snr is not None and self.rng.random() < aug.noise_prob
         return perturb(raw, self.rng, speed=aug.speed, snr_db=aug.noise_snr if noisy else None, sr=self.sample_rate)
 
-    def _egemaps(self, r: int) -> torch.Tensor:
-        x = torch.from_numpy(np.asarray(self._array("egemaps")[r], dtype=np.float32))
+    def _functionals(self, r: int) -> torch.Tensor:
+        x = torch.from_numpy(np.asarray(self._array(self.kind)[r], dtype=np.float32))
         if self.row_stats is not None:
             x = (x - self.row_stats[r][0]) / self.row_stats[r][1]
-        elif self.egemaps_stats is not None:
-            x = (x - self.egemaps_stats[0]) / self.egemaps_stats[1]
+        elif self.feature_stats is not None:
+            x = (x - self.feature_stats[0]) / self.feature_stats[1]
         return x
+
+    _egemaps = _compare = _functionals
 
     def _text(self, r: int) -> dict:
         return {"input_ids": torch.from_numpy(np.asarray(self._array("input_ids")[r], dtype=np.int64)),

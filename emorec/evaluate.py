@@ -12,6 +12,7 @@ import yaml
 from emorec.config import CorpusConfig, ExperimentConfig
 from emorec.data.labels import get_label_set
 from emorec.data.splits import SplitSpec, make_folds
+from emorec.preprocess.config import FUNCTIONAL_SETS
 from emorec.pipeline import ModalityData, dataset_for, fusion_inputs, input_kind, load_store, probs_frame, speaker_row_stats
 
 MODEL_KEYS = ("frame", "audio", "text")
@@ -27,7 +28,7 @@ def load_run_config(run_dir: Path) -> ExperimentConfig:
 def input_meta_from(meta: dict) -> dict:
     """Dataset normalisation stored in a saved model's model.json."""
     inp = meta.get("input", {})
-    return {f"{k}_stats": (inp[f"{k}_mean"], inp[f"{k}_std"]) for k in ("spec", "egemaps") if inp.get(f"{k}_mean") is not None}
+    return {f"{k}_stats": (inp[f"{k}_mean"], inp[f"{k}_std"]) for k in ("spec", *FUNCTIONAL_SETS) if inp.get(f"{k}_mean") is not None}
 
 
 def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[str]) -> dict[str, pd.DataFrame]:

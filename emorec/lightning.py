@@ -54,7 +54,7 @@ class FitConfig(BaseModel):
     weight_decay: float = 0.0
     balance: Literal["none", "weighted_loss", "sampler"] = "none"
     patience: int | None = 5  # early stopping on `monitor`; None = off
-    monitor: Literal["val_ua", "val_acc", "val_loss"] = "val_ua"
+    monitor: Literal["val_ua", "val_acc", "val_wf1", "val_loss"] = "val_ua"  # val_wf1: weighted F1
     seed: int = 0
     accelerator: str = "auto"
     devices: int | str | list[int] = "auto"
@@ -93,6 +93,13 @@ def unweighted_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean per-class recall over the classes present in y_true (UA)."""
     recalls = [float(np.mean(y_pred[y_true == c] == c)) for c in np.unique(y_true)]
     return float(np.mean(recalls)) if recalls else float("nan")
+
+
+def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """F1 per class weighted by the class's share of y_true (MELD's headline metric)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, average="weighted", zero_division=0))
 
 
 class EmotionClassifier(L.LightningModule):
@@ -139,6 +146,7 @@ class EmotionClassifier(L.LightningModule):
         y, p = torch.cat(self._val_true).numpy(), torch.cat(self._val_preds).numpy()
         self.log("val_acc", float(np.mean(y == p)), prog_bar=True)
         self.log("val_ua", unweighted_accuracy(y, p), prog_bar=True)
+        self.log("val_wf1", weighted_f1(y, p))
 
     def predict_step(self, batch, batch_idx, dataloader_idx=0):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch

@@ -14,6 +14,7 @@ import pandas as pd
 
 from emorec.data.labels import LabelSet
 from emorec.data.records import Utterance
+from emorec.preprocess.config import FUNCTIONAL_SETS
 
 STORE_ARRAY = {"frame": "frames", "audio": "spec", "text": "input_ids"}
 
@@ -96,7 +97,7 @@ def probs_frame(ids, probs: np.ndarray, classes) -> pd.DataFrame:
 
 
 def input_kind(arch: str) -> str:
-    """What a model reads from the store: frames, spec, egemaps or text."""
+    """What a model reads from the store: frames, spec, egemaps, compare or text."""
     from emorec.models import model_spec
 
     return model_spec(arch).input_kind
@@ -112,18 +113,18 @@ def dataset_for(data: ModalityData, kind: str, ids, input_meta: dict, *, train: 
 def input_meta_for(data: ModalityData, kind: str, train_ids, normalise: str = "train") -> dict:
     """Normalisation the model's inputs need: statistics of the training rows only, or (`speaker`) of each
     speaker's own rows, for every speaker in `data` (test speakers' unlabelled recordings included)."""
-    from emorec.datasets import feature_stats, spec_channel_stats
+    from emorec.datasets import FUNCTIONALS, feature_stats, spec_channel_stats
 
     if normalise == "speaker":
-        if kind not in ("spec", "egemaps"):
-            raise ValueError(f"normalise: speaker applies to spectrogram and eGeMAPS inputs, not {kind!r}")
+        if kind not in ("spec", *FUNCTIONALS):
+            raise ValueError(f"normalise: speaker applies to spectrogram and openSMILE functionals inputs, not {kind!r}")
         return {"row_stats": speaker_row_stats(data, kind, data.ok_ids("audio", data.order))}
     if kind == "spec":
         mean, std = spec_channel_stats(data.store, data.rows_of(train_ids))
         return {"spec_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
-    if kind == "egemaps":
-        mean, std = feature_stats(data.store, data.rows_of(train_ids), "egemaps")
-        return {"egemaps_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
+    if kind in FUNCTIONALS:
+        mean, std = feature_stats(data.store, data.rows_of(train_ids), kind)
+        return {f"{kind}_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
     return {}
 
 
@@ -141,16 +142,21 @@ def _train_predict(data, kind, mcfg, train_ids, val_ids, predict_sets, work_dir,
 
     from emorec.lightning import fit, load_best, predict_proba
     from emorec.models import get_model
+    from emorec.models.ensemble import Ensemble
 
-    L.seed_everything(seed, verbose=False)
-    model = get_model(mcfg.arch, len(classes), **mcfg.kwargs)
-    fit_cfg = mcfg.fit.model_copy(update={"seed": seed})
     ds_tr = dataset_for(data, kind, train_ids, meta, train=True, augment=mcfg.augment)
     ds_val = dataset_for(data, kind, val_ids, meta)
-    res = fit(model, ds_tr, ds_val, len(classes), fit_cfg, work_dir)
-    load_best(model, res.best_ckpt)
-    outs = [predict_proba(model, dataset_for(data, kind, ids, meta), batch_size=fit_cfg.batch_size) for ids in predict_sets]
-    return model, outs, res
+    members, results = [], []
+    for k in range(mcfg.ensemble):  # member k: seed + k, its own fit folder (each resumes on its own)
+        L.seed_everything(seed + k, verbose=False)
+        member = get_model(mcfg.arch, len(classes), **mcfg.kwargs)
+        fit_cfg = mcfg.fit.model_copy(update={"seed": seed + k})
+        res = fit(member, ds_tr, ds_val, len(classes), fit_cfg, work_dir if k == 0 else work_dir.with_name(f"{work_dir.name}_m{k}"))
+        members.append(load_best(member, res.best_ckpt))
+        results.append(res)
+    model = members[0] if len(members) == 1 else Ensemble(members)
+    outs = [predict_proba(model, dataset_for(data, kind, ids, meta), batch_size=mcfg.fit.batch_size) for ids in predict_sets]
+    return model, outs, results
 
 
 def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path, classes, *, crossfit_folds: int, seed: int) -> UnimodalOutputs:
@@ -189,7 +195,8 @@ def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path,
     df = pd.concat([d.assign(part=p) for p, d in (("test", outs.test), ("val", outs.val), ("oof", outs.oof))], ignore_index=True)
     df.to_parquet(out_file, index=False)
     _prune_checkpoints(model_dir)
-    (model_dir / "done.json").write_text(json.dumps({"modality": modality, "best_score": res.best_score, "epochs": res.epochs_run}))
+    (model_dir / "done.json").write_text(json.dumps({"modality": modality, "best_score": [r.best_score for r in res],
+                                                     "epochs": [r.epochs_run for r in res]}))
     return outs
 
 
@@ -202,17 +209,19 @@ def _prune_checkpoints(model_dir: Path) -> None:
 def model_meta(data: ModalityData, modality: str, mcfg, classes, input_meta: dict) -> dict:
     pp = data.store.config
     meta = {"name": mcfg.arch, "modality": modality, "num_classes": len(classes), "kwargs": dict(mcfg.kwargs), "classes": list(classes)}
+    if mcfg.ensemble > 1:
+        meta["ensemble"] = mcfg.ensemble
     if modality == "frame":
         meta["input"] = {"crop": pp.crop, "frame_size": pp.frame_size, "frames_per_utterance": pp.frames_per_utterance}
     elif modality == "audio":
         meta["input"] = {"kind": input_kind(mcfg.arch), "recipe": pp.spec_recipe, "egemaps": pp.egemaps,
-                         "normalise": mcfg.normalise}
-        for key in ("spec", "egemaps"):
+                         "compare": pp.compare, "normalise": mcfg.normalise}
+        for key in ("spec", *FUNCTIONAL_SETS):
             mean, std = input_meta.get(f"{key}_stats", (None, None))
             if mean is not None:
                 meta["input"].update({f"{key}_mean": mean, f"{key}_std": std})
     else:
-        meta["input"] = {"tokenizer": pp.tokenizer, "max_length": pp.max_length, "tags": pp.tags}
+        meta["input"] = {"tokenizer": pp.tokenizer, "max_length": pp.max_length, "tags": pp.tags, "punctuation": pp.punctuation}
     return meta
 
 

@@ -246,8 +246,8 @@ class Recognizer:
         self._spec_maker = None
         self._face_margin = self.preprocess.face_margin if face_margin is None else face_margin
         self.last_timings: dict[str, float] = {}
-        if "audio" in self.unimodal and self.meta["audio"]["name"] == "egemaps_mlp":
-            raise ValueError("bundles with an eGeMAPS audio model are not supported for prediction yet")
+        if "audio" in self.unimodal and self.meta["audio"]["name"] in ("egemaps_mlp", "compare_mlp"):
+            raise ValueError("bundles with an openSMILE functionals audio model (egemaps_mlp, compare_mlp) are not supported for prediction yet")
 
     @classmethod
     def load(cls, path, **kwargs) -> "Recognizer":
@@ -710,7 +710,8 @@ class Recognizer:
 
         if not text or "text" not in self.meta:
             return ""
-        return clean_text(text, self.meta["text"]["input"].get("tags", self.preprocess.tags))
+        inp = self.meta["text"]["input"]
+        return clean_text(text, inp.get("tags", self.preprocess.tags), inp.get("punctuation", self.preprocess.punctuation))
 
     def _tokens(self, cleaned: list[str]) -> dict:
         import torch

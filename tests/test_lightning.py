@@ -65,7 +65,7 @@ def test_fit_resumes_after_a_kill_and_after_asking_for_more_epochs(tmp_path):
     assert sorted(second["epoch"].dropna().unique()) == [2, 3]  # continued from epoch 2, not restarted
     merged = pd.read_csv(result.metrics_csv)
     assert merged["epoch"].tolist() == [0, 1, 2, 3]
-    assert {"train_loss", "val_loss", "val_acc", "val_ua"} <= set(merged.columns)
+    assert {"train_loss", "val_loss", "val_acc", "val_ua", "val_wf1"} <= set(merged.columns)
     assert result.epochs_run == 4 and (out / "fit_done.json").exists()
     assert result.best_ckpt == out / "best.ckpt" and result.best_score == pytest.approx(merged["val_ua"].max())
 
@@ -81,6 +81,24 @@ def test_fit_resumes_after_a_kill_and_after_asking_for_more_epochs(tmp_path):
 
     with pytest.raises(ValueError, match="different configuration.*lr"):
         fit(get_model("egemaps_mlp", C), train, val, C, cfg.model_copy(update={"lr": 0.5}), out)
+
+
+def test_weighted_f1_is_logged_and_can_choose_the_checkpoint(tmp_path):
+    from sklearn.metrics import f1_score
+
+    from emorec.lightning import weighted_f1
+
+    y, p = np.array([0, 0, 0, 1, 2, 2]), np.array([0, 0, 1, 1, 2, 0])
+    assert weighted_f1(y, p) == pytest.approx(f1_score(y, p, average="weighted"))
+    assert weighted_f1(y, p) != pytest.approx(unweighted_accuracy(y, p))
+    arrays, y = egemaps_data()
+    train, val = egemaps_sets(arrays, y, np.arange(120), np.arange(120, 160))
+    cfg = FitConfig(epochs=3, batch_size=16, patience=None, monitor="val_wf1", enable_progress_bar=False)
+    L.seed_everything(0)
+    result = fit(get_model("egemaps_mlp", C), train, val, C, cfg, tmp_path / "wf1")
+    merged = pd.read_csv(result.metrics_csv)
+    assert result.best_score == pytest.approx(merged["val_wf1"].max())
+    assert merged["val_wf1"].between(0, 1).all()
 
 
 def test_early_stopping_marks_the_run_finished(tmp_path):

@@ -15,12 +15,12 @@ from emorec.models.resnet import PretrainedWeightsMissing
 torch.set_num_threads(1)  # the CPUs are shared: more threads only contend
 C = 4
 EXPECTED = {"resnet18": "frame", "resnet50": "frame", "small_cnn": "frame", "alexnet": "audio", "audio_cnn": "audio",
-            "egemaps_mlp": "audio", "text": "text", "fusion_transformer": "fusion"}
+            "egemaps_mlp": "audio", "compare_mlp": "audio", "text": "text", "fusion_transformer": "fusion"}
 # kwargs used in the learning test (defaults elsewhere): AlexNet's 2 x 4096 fully connected layers (58M weights)
 # take minutes on a CPU, so its learning test uses the same convolutional trunk with a 256-wide head.
 LEARN_KWARGS = {"alexnet": {"hidden": 256}}
 LEARN_LR = {"alexnet": 3e-4, "text": 1e-4}
-LEARN_EPOCHS = {"alexnet": 4, "text": 3, "fusion_transformer": 8, "egemaps_mlp": 6, "resnet50": 5}
+LEARN_EPOCHS = {"alexnet": 4, "text": 3, "fusion_transformer": 8, "egemaps_mlp": 6, "compare_mlp": 6, "resnet50": 5}
 LEARN_BATCH = {"alexnet": 8, "fusion_transformer": 32}
 # ResNet-50's batch-norm statistics need ~30 steps to settle on these tiny images
 LEARN_TRAIN = {"text": 48, "fusion_transformer": 320, "resnet50": 128}
@@ -52,13 +52,14 @@ def spec_task(n, rng, f=32, t=64):
     return {"spec": x.astype(np.float16)}, y
 
 
-def egemaps_task(n, rng):
-    """Class-dependent means on 8 features per class, among 88 features of very different scales."""
+def functionals_task(n, rng, name="egemaps", dim=88, per_class=8):
+    """Class-dependent means on `per_class` features per class, among `dim` features of very different scales."""
     y = rng.integers(0, C, n)
-    scale = 10.0 ** rng.uniform(-2, 3, 88)
-    x = rng.normal(0, 1, (n, 88))
-    x[:, :8 * C] += 1.5 * np.repeat(np.eye(C)[y], 8, axis=1)
-    return {"egemaps": (x * scale + 5 * scale).astype(np.float32)}, y
+    scale = 10.0 ** rng.uniform(-2, 3, dim)
+    x = rng.normal(0, 1, (n, dim))
+    x[:, :per_class * C] += 1.5 * np.repeat(np.eye(C)[y], per_class, axis=1)
+    return {name: (x * scale + 5 * scale).astype(np.float32)}, y
+
 
 
 def text_task(n, rng):
@@ -89,6 +90,10 @@ def fusion_task(n, rng, m=3):
     return X, y
 
 
+TASKS = {"frames": frames_task, "spec": spec_task, "egemaps": functionals_task, "text": text_task,
+         "compare": lambda n, rng: functionals_task(n, rng, "compare", 6373, per_class=200)}  # redundant like ComParE
+
+
 def make_datasets(name, rng, n_train, n_test, n_val=0):
     """Train, validation and test datasets of the synthetic task matching the model's input kind."""
     kind = model_spec(name).input_kind
@@ -98,13 +103,13 @@ def make_datasets(name, rng, n_train, n_test, n_val=0):
     if kind == "fusion":
         X, y = fusion_task(n, rng)
         return [FusionDataset(X[r], None, y[r]) for r in parts], y[parts[2]]
-    arrays, y = {"frames": frames_task, "spec": spec_task, "egemaps": egemaps_task, "text": text_task}[kind](n, rng)
+    arrays, y = TASKS[kind](n, rng)
     extra = {}
     if kind == "spec":
         extra["spec_stats"] = spec_channel_stats(arrays, tr)
-    if kind == "egemaps":
-        extra["egemaps_stats"] = feature_stats(arrays, tr)
-    modality = {"frames": "frame", "spec": "audio", "egemaps": "egemaps", "text": "text"}[kind]
+    if kind in ("egemaps", "compare"):
+        extra[f"{kind}_stats"] = feature_stats(arrays, tr, kind)
+    modality = {"frames": "frame", "spec": "audio", "text": "text"}.get(kind, kind)
     return [StoreDataset(arrays, r, y[r], modality, **extra) for r in parts], y[parts[2]]
 
 
@@ -112,7 +117,7 @@ def test_registry_has_every_model_with_its_modality():
     assert set(EXPECTED) <= set(list_models())
     for name, modality in EXPECTED.items():
         assert model_spec(name).modality == modality
-    assert list_models("audio") == ["alexnet", "audio_cnn", "egemaps_mlp"]
+    assert list_models("audio") == ["alexnet", "audio_cnn", "compare_mlp", "egemaps_mlp"]
     with pytest.raises(KeyError, match="unknown model 'nope'"):
         get_model("nope", 4)
 

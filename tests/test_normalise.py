@@ -43,8 +43,10 @@ def test_spectrograms_are_standardised_per_channel_and_frequency_row():
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"real test data not found at {DATA}")
-def test_speaker_normalised_egemaps_learns_and_evaluate_reproduces_it(tmp_path):
-    """calm / happy / angry on RAVDESS actors 1-6 (train 1-3, validate 4, test 5-6) with the eGeMAPS MLP."""
+@pytest.mark.parametrize("features", ["egemaps", "compare"])
+def test_speaker_normalised_functionals_learn_and_evaluate_reproduces_them(features, tmp_path):
+    """calm / happy / angry on RAVDESS actors 1-6 (train 1-3, validate 4, test 5-6) with the eGeMAPS or
+    ComParE MLP."""
     from emorec.evaluate import evaluate_run
     from emorec.train import run_experiment
     from test_real_data_pipeline import _config, _ravdess_subset
@@ -58,7 +60,8 @@ def test_speaker_normalised_egemaps_learns_and_evaluate_reproduces_it(tmp_path):
         "label_set={name: ravdess3, classes: [calm, happy, angry]}",
         "split.test_groups=['05', '06']", "split.val_groups=['04']",
         "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]",
-        "models.audio.arch=egemaps_mlp", "models.audio.kwargs={hidden: 32, layers: 1, dropout: 0.2}",
+        f"preprocess.egemaps={features == 'egemaps'}", f"preprocess.compare={features == 'compare'}",
+        f"models.audio.arch={features}_mlp", "models.audio.kwargs={hidden: 32, layers: 1, dropout: 0.2}",
         "models.audio.augment=null", "models.audio.normalise=speaker",
         "models.audio.fit={epochs: 40, batch_size: 16, lr: 0.003, patience: 40, monitor: val_acc, enable_progress_bar: false}",
     )
@@ -70,4 +73,5 @@ def test_speaker_normalised_egemaps_learns_and_evaluate_reproduces_it(tmp_path):
                          corpus_options={"modalities": ["audio"], "channel": "speech"})
     assert again["audio"]["accuracy"] == pytest.approx(audio["accuracy"])
     saved = json.loads(next((tmp_path / "run").rglob("model.json")).read_text())
-    assert saved["input"]["normalise"] == "speaker" and "egemaps_mean" not in saved["input"]
+    assert saved["input"]["normalise"] == "speaker" and f"{features}_mean" not in saved["input"]
+    assert saved["input"][features] is True

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from emorec.preprocess.audio import AudioError, AudioSource, Egemaps, SpectrogramMaker, load_window
+from emorec.preprocess.audio import AudioError, AudioSource, Functionals, SpectrogramMaker, load_window
 from emorec.preprocess.config import PreprocessConfig
 
 
@@ -103,7 +103,10 @@ def test_short_clips_are_padded_with_silence_and_long_ones_center_cropped():
     assert img[0, :, 40:].max() == pytest.approx(img[0].min())  # padding sits at the floor
 
 
-def test_egemaps_gives_88_finite_values():
+@pytest.mark.parametrize("name, size", [("egemaps", 88), ("compare", 6373)])
+def test_functionals_give_finite_values(name, size):
     y = (0.1 * np.sin(2 * np.pi * 180 * np.arange(16000) / 16000)).astype(np.float32)
-    v = Egemaps(16000)(y)
-    assert v.shape == (88,) and np.all(np.isfinite(v)) and np.abs(v).sum() > 0
+    v = Functionals(16000, name)(y)
+    assert v.shape == (size,) and np.all(np.isfinite(v)) and np.abs(v).sum() > 0
+    with pytest.raises(ValueError, match="unknown openSMILE feature set"):
+        Functionals(16000, "gemaps")

@@ -21,6 +21,18 @@ def test_tags_keep_remove_map():
         clean_text("x", "drop")
 
 
+def test_punctuation_ascii_gives_the_tokens_of_plain_quotes():
+    meld = "No don’t… I beg—you, “Chandler”"  # as MELD writes it
+    assert clean_text(meld, punctuation="keep") == meld
+    plain = clean_text(meld, punctuation="ascii")
+    assert plain == "No don't... I beg - you, \"Chandler\""
+    tok = load_tokenizer("minilm")
+    assert tok.tokenize(clean_text("company’s", punctuation="ascii")) == tok.tokenize("company's")
+    assert "’" in tok.tokenize("company’s")  # unnormalised, the curly quote is a token of its own
+    with pytest.raises(ValueError, match="punctuation"):
+        clean_text("x", punctuation="latin1")
+
+
 def test_tokenize_pads_truncates_and_masks():
     ids, mask = tokenize(["Excuse me.", "word " * 100, "Oh (laughs) yes"], "minilm", max_length=16)
     assert ids.shape == mask.shape == (3, 16)

@@ -26,8 +26,9 @@ from emorec.data.splits import make_folds
 from emorec.models import model_spec
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-REAL_CONFIGS = ("meld_text", "meld_text_context", "ravdess_audio", "ravdess_audio_cv", "ravdess_egemaps_speaker",
-                "ravdess_egemaps_speaker_cv", "cremad", "manifest_example")
+REAL_CONFIGS = ("meld_text", "meld_text_context", "meld_text_ensemble", "ravdess_audio", "ravdess_audio_cv",
+                "ravdess_egemaps_speaker", "ravdess_egemaps_speaker_cv", "ravdess_compare_speaker",
+                "ravdess_compare_speaker_cv", "cremad", "manifest_example")
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test data not found at {DATA}")
 
@@ -56,13 +57,14 @@ def test_real_corpus_config_validates(name):
 
 
 def test_meld_text_protocol_and_official_split():
-    for name in ("meld_text", "meld_text_context"):
+    for name in ("meld_text", "meld_text_context", "meld_text_ensemble"):
         cfg = _config(name)
         assert cfg.split.kind == "official" and cfg.label_set == "meld7"
         assert list(cfg.enabled_models()) == ["text"] and not cfg.fusion.enabled
         assert cfg.preprocess_config().modalities == ["text"]
         assert cfg.models["text"].kwargs["encoder"] == "minilm"
     assert _config("meld_text_context").preprocess.get("text_context", 0) > 0
+    assert _config("meld_text_ensemble").models["text"].ensemble == 3
     data = read_corpus("meld", _config("meld_text").corpus.root, clips=False)
     kept, dropped = get_label_set("meld7").apply(data.utterances)
     assert not dropped and not data.problems
@@ -107,6 +109,8 @@ def test_ravdess_cv_is_six_folds_of_actor_pairs():
     # the per-actor normalised configs use the same protocols
     assert _config("ravdess_egemaps_speaker_cv").split == _config("ravdess_audio_cv").split
     assert _config("ravdess_egemaps_speaker").split == _config("ravdess_audio").split
+    assert _config("ravdess_compare_speaker_cv").split == _config("ravdess_audio_cv").split
+    assert _config("ravdess_compare_speaker").split == _config("ravdess_audio").split
 
 
 def test_cremad_protocol_is_actor_independent_on_the_full_corpus_names():

@@ -2,7 +2,7 @@
 
     >>> from emorec.models import get_model, list_models
     >>> list_models("audio")
-    ['alexnet', 'audio_cnn', 'egemaps_mlp']
+    ['alexnet', 'audio_cnn', 'compare_mlp', 'egemaps_mlp']
     >>> model = get_model("resnet18", num_classes=4, weights="none")
 
 Every model maps its input to logits (N, num_classes); softmax of a row is the per-emotion probability vector.
@@ -22,6 +22,7 @@ INPUT_KINDS = {
     "frames": "float tensor (N, 3, H, W), ImageNet-normalised RGB",
     "spec": "float tensor (N, 3, F, T), spectrogram standardised per channel",
     "egemaps": "float tensor (N, 88), standardised eGeMAPS functionals",
+    "compare": "float tensor (N, 6373), standardised ComParE 2016 functionals",
     "text": "dict(input_ids=(N, L) long, attention_mask=(N, L) long)",
     "fusion": "dict(x=(N, M, C) float, mask=(N, M) bool, True = modality present)",
 }

@@ -230,16 +230,20 @@ def _rows_to(x: np.ndarray, rows: int) -> np.ndarray:
     return cv2.resize(x, (x.shape[1], rows), interpolation=cv2.INTER_LINEAR)
 
 
-class Egemaps:
-    """The 88 eGeMAPS v02 functionals of a signal (openSMILE)."""
+class Functionals:
+    """openSMILE functionals of a signal: `egemaps` (the 88 eGeMAPS v02) or `compare` (the 6,373 ComParE 2016)."""
 
-    SIZE = 88
-
-    def __init__(self, sr: int):
+    def __init__(self, sr: int, name: str = "egemaps"):
         import opensmile
 
+        from emorec.preprocess.config import FUNCTIONAL_SETS
+
+        if name not in FUNCTIONAL_SETS:
+            raise ValueError(f"unknown openSMILE feature set {name!r}; known: {sorted(FUNCTIONAL_SETS)}")
+        set_name, self.size = FUNCTIONAL_SETS[name]
         self.sr = sr
-        self.smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
+        self.smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, set_name),
+                                     feature_level=opensmile.FeatureLevel.Functionals)
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         min_len = int(0.1 * self.sr)  # openSMILE needs some frames; pad very short cuts with silence

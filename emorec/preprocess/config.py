@@ -11,6 +11,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MODALITIES = ("frame", "audio", "text")
+# openSMILE functionals a store can hold (`egemaps: true`, `compare: true`): openSMILE set name, values per utterance
+FUNCTIONAL_SETS = {"egemaps": ("eGeMAPSv02", 88), "compare": ("ComParE_2016", 6373)}
 # Fields that only say where things go, not what is computed: left out of the store hash.
 NOT_HASHED = frozenset({"out"})
 # Bump when a change in the preprocessing code changes what a store holds, so old stores are not reused.
@@ -39,11 +41,13 @@ class PreprocessConfig(BaseModel):
     n_fft: int = Field(1024, ge=64)
     spec_size: tuple[int, int] = (128, 128)  # (F, T)
     max_audio_seconds: float = Field(6.0, gt=0.0)
-    egemaps: bool = False
+    egemaps: bool = False  # also the 88 eGeMAPS v02 functionals of each utterance (openSMILE)
+    compare: bool = False  # also the 6,373 ComParE 2016 functionals (openSMILE; tens of ms per clip)
     # text
     tokenizer: str = "minilm"
     max_length: int = Field(64, ge=4)
     tags: Literal["keep", "remove", "map"] = "keep"
+    punctuation: Literal["keep", "ascii"] = "keep"  # ascii: ’ ‘ “ ” … — as ' ' " " ... -
     text_context: int = Field(0, ge=0, le=32)  # previous utterances of the same dialogue fed before the target
     context_speaker_tags: bool = True  # prefix each context utterance with its speaker ("Joey: ...")
     modalities: list[str] = Field(default_factory=lambda: list(MODALITIES))

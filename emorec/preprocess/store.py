@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from emorec.preprocess.config import MODALITIES, PreprocessConfig
+from emorec.preprocess.config import FUNCTIONAL_SETS, MODALITIES, PreprocessConfig
 
-ARRAYS = ("frames", "spec", "input_ids", "attention_mask", "egemaps")
+ARRAYS = ("frames", "spec", "input_ids", "attention_mask", "egemaps", "compare")
 COMPLETE = "complete"
 SHARDS = "shards"
 NOT_COMPUTED = "not computed"
@@ -38,8 +38,9 @@ def array_specs(cfg: PreprocessConfig) -> dict[str, tuple[tuple[int, ...], np.dt
         specs["frames"] = ((cfg.frames_per_utterance, s, s, 3), np.dtype(np.uint8))
     if "audio" in cfg.modalities:
         specs["spec"] = ((3, *cfg.spec_size), np.dtype(np.float16))
-        if cfg.egemaps:
-            specs["egemaps"] = ((88,), np.dtype(np.float32))
+        for name, (_, dim) in FUNCTIONAL_SETS.items():
+            if getattr(cfg, name):
+                specs[name] = ((dim,), np.dtype(np.float32))
     if "text" in cfg.modalities:
         specs["input_ids"] = ((cfg.max_length,), np.dtype(np.int32))
         specs["attention_mask"] = ((cfg.max_length,), np.dtype(np.uint8))
@@ -79,7 +80,7 @@ class FeatureStore:
             raise KeyError(f"unknown array {name!r}; arrays: {', '.join(ARRAYS)}")
         if name not in self._arrays:
             if not self.has(name):
-                raise KeyError(f"{self.path} has no {name!r} array (modalities {self.config.modalities}, egemaps={self.config.egemaps})")
+                raise KeyError(f"{self.path} has no {name!r} array (modalities {self.config.modalities}, egemaps={self.config.egemaps}, compare={self.config.compare})")
             self._arrays[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
         return self._arrays[name]
 

@@ -19,11 +19,19 @@ TAG_WORDS = {  # tags="map": the word a tag becomes ('' drops it)
 }
 
 
-def clean_text(text: str, tags: str = "keep") -> str:
-    """keep: unchanged (whitespace tidied); remove: drop [TAG]s; map: [LAUGHTER] -> '(laughs)', unknown
-    [TAG] -> '(tag)', noise tags dropped."""
+# punctuation="ascii": typographic marks as the plain ASCII most pretraining text uses (MELD writes don’t, …)
+ASCII_PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "—": " - ", "–": "-"})
+
+
+def clean_text(text: str, tags: str = "keep", punctuation: str = "keep") -> str:
+    """tags keep: unchanged (whitespace tidied); remove: drop [TAG]s; map: [LAUGHTER] -> '(laughs)', unknown
+    [TAG] -> '(tag)', noise tags dropped. punctuation ascii: curly quotes, ellipsis and dashes as ASCII."""
     if tags not in ("keep", "remove", "map"):
         raise ValueError(f"tags must be keep, remove or map, not {tags!r}")
+    if punctuation not in ("keep", "ascii"):
+        raise ValueError(f"punctuation must be keep or ascii, not {punctuation!r}")
+    if punctuation == "ascii":
+        text = text.translate(ASCII_PUNCTUATION)
     if tags == "remove":
         text = TAG.sub(" ", text)
     elif tags == "map":

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from emorec.data.records import Utterance
-from emorec.preprocess.audio import AudioError, AudioSource, Egemaps, SpectrogramMaker, to_float16
-from emorec.preprocess.config import MODALITIES, PreprocessConfig
+from emorec.preprocess.audio import AudioError, AudioSource, Functionals, SpectrogramMaker, to_float16
+from emorec.preprocess.config import FUNCTIONAL_SETS, MODALITIES, PreprocessConfig
 from emorec.preprocess.store import NOT_COMPUTED, array_specs, write_shard
 from emorec.preprocess.text import clean_text, tokenize, tokenize_with_context
 from emorec.preprocess.video import (
@@ -50,7 +50,8 @@ class _Tools:
     def __init__(self, cfg: PreprocessConfig):
         self.spec = SpectrogramMaker.from_config(cfg) if "audio" in cfg.modalities else None
         self.faces = FaceFinder(cfg.face_margin) if cfg.crop == "face" and "frame" in cfg.modalities else None
-        self.egemaps = Egemaps(cfg.sample_rate) if cfg.egemaps and "audio" in cfg.modalities else None
+        audio = "audio" in cfg.modalities
+        self.functionals = {name: Functionals(cfg.sample_rate, name) for name in FUNCTIONAL_SETS if audio and getattr(cfg, name)}
 
     @classmethod
     def get(cls, cfg: PreprocessConfig) -> "_Tools":
@@ -127,7 +128,7 @@ def process_unit(task: UnitTask) -> dict:
     return {"key": task.key, "n": n, "warnings": info["warnings"], "notes": log.notes}
 
 
-ARRAYS_OF = {"frame": ("frames",), "audio": ("spec", "egemaps"), "text": ("input_ids", "attention_mask")}
+ARRAYS_OF = {"frame": ("frames",), "audio": ("spec", *FUNCTIONAL_SETS), "text": ("input_ids", "attention_mask")}
 
 
 def _unit_failed(task: UnitTask, modality: str, e: Exception, arrays: dict, meta: list[dict], log: _Log) -> None:
@@ -273,8 +274,8 @@ def _audio(task: UnitTask, cfg: PreprocessConfig, tools: _Tools, arrays: dict, m
                 y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
             img, valid = tools.spec(y)
             arrays["spec"][i] = to_float16(img)
-            if tools.egemaps is not None:
-                arrays["egemaps"][i] = tools.egemaps(y)
+            for name, extract in tools.functionals.items():
+                arrays[name][i] = extract(y)
             meta[i].update(status_audio="ok", audio_seconds=round(len(y) / cfg.sample_rate, 4), spec_valid=int(valid))
     finally:
         for s in sources.values():
@@ -294,10 +295,10 @@ def _audio_plan(u: Utterance, cfg: PreprocessConfig, log: _Log) -> tuple[str, fl
 # --- text --------------------------------------------------------------------------------------------------
 
 def _text(task: UnitTask, cfg: PreprocessConfig, arrays: dict, meta: list[dict]) -> None:
-    texts = [clean_text(u.text or "", cfg.tags) for u in task.utterances]
+    texts = [clean_text(u.text or "", cfg.tags, cfg.punctuation) for u in task.utterances]
     keep = [i for i, t in enumerate(texts) if t]
     if keep and task.contexts is not None:
-        contexts = [clean_text(task.contexts[i], cfg.tags) for i in keep]
+        contexts = [clean_text(task.contexts[i], cfg.tags, cfg.punctuation) for i in keep]
         ids, mask = tokenize_with_context(contexts, [texts[i] for i in keep], cfg.tokenizer, cfg.max_length)
         arrays["input_ids"][keep] = ids
         arrays["attention_mask"][keep] = mask
