@@ -231,7 +231,8 @@ class Recognizer:
     """A loaded bundle ready to label videos, segments or single utterances."""
 
     def __init__(self, bundle, *, face_margin: float | None = None, vad: VadConfig | None = None):
-        from emorec.preprocess.config import PreprocessConfig
+        from emorec.models import model_spec
+        from emorec.preprocess.config import FUNCTIONAL_SETS, PreprocessConfig
 
         self.bundle = bundle
         self.classes = list(bundle.classes)
@@ -246,8 +247,9 @@ class Recognizer:
         self._spec_maker = None
         self._face_margin = self.preprocess.face_margin if face_margin is None else face_margin
         self.last_timings: dict[str, float] = {}
-        if "audio" in self.unimodal and self.meta["audio"]["name"] in ("egemaps_mlp", "compare_mlp"):
-            raise ValueError("bundles with an openSMILE functionals audio model (egemaps_mlp, compare_mlp) are not supported for prediction yet")
+        if "audio" in self.unimodal and model_spec(self.meta["audio"]["name"]).input_kind in FUNCTIONAL_SETS:
+            raise ValueError(f"bundles with an openSMILE functionals audio model ({self.meta['audio']['name']}) "
+                             "are not supported for prediction yet")
 
     @classmethod
     def load(cls, path, **kwargs) -> "Recognizer":

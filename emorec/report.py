@@ -93,7 +93,7 @@ def _epoch_table(csv: Path) -> pd.DataFrame | None:
 
 
 def plot_curves(csvs: list[Path], title: str, path: Path) -> Path | None:
-    """Loss (train/val) and validation WA/UA per epoch; one line per CSV (e.g. per fold)."""
+    """Loss (train/val) and validation WA / UA / weighted F1 per epoch; one line per CSV (e.g. per fold)."""
     tables = [(c, t) for c in csvs if (t := _epoch_table(c)) is not None]
     if not tables:
         return None
@@ -104,11 +104,11 @@ def plot_curves(csvs: list[Path], title: str, path: Path) -> Path | None:
         for col, style in (("train_loss", "-"), ("val_loss", "--")):
             if col in t:
                 ax1.plot(t["epoch"], t[col], style, color=color, label=f"{col}{tag}")
-        for col, style in (("val_acc", "-"), ("val_ua", "--")):
+        for col, style in (("val_acc", "-"), ("val_ua", "--"), ("val_wf1", ":")):
             if col in t:
                 ax2.plot(t["epoch"], t[col], style, color=color, label=f"{col}{tag}")
     ax1.set_title(f"{title}: loss")
-    ax2.set_title(f"{title}: validation accuracy (WA) / UA")
+    ax2.set_title(f"{title}: validation WA / UA / weighted F1")
     for ax in (ax1, ax2):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -354,3 +354,14 @@ def test_speaker_normalised_audio_model_standardises_each_recording(rec):
         rec.meta["audio"]["input"] = saved
     assert np.allclose(x.mean(axis=(0, 3)), 0, atol=1e-3)  # per channel and frequency row, over the recording
     assert not np.allclose(rec._spectrograms(windows).numpy().mean(axis=(0, 3)), 0, atol=1e-3)
+
+
+@pytest.mark.parametrize("arch", ["egemaps_mlp", "compare_mlp"])
+def test_bundles_with_functionals_models_are_refused_by_name(arch, tmp_path):
+    from emorec.bundle import write_bundle
+    from emorec.models import get_model
+
+    meta = {"name": arch, "modality": "audio", "num_classes": 2, "kwargs": {}, "classes": ["a", "b"], "input": {}}
+    bundle = write_bundle(tmp_path / "b", {"audio": (get_model(arch, 2), meta)}, ["a", "b"])
+    with pytest.raises(ValueError, match=f"openSMILE functionals audio model \\({arch}\\)"):
+        Recognizer.load(bundle)
