@@ -232,7 +232,7 @@ class Recognizer:
 
     def __init__(self, bundle, *, face_margin: float | None = None, vad: VadConfig | None = None):
         from emorec.models import model_spec
-        from emorec.preprocess.config import FUNCTIONAL_SETS, PreprocessConfig
+        from emorec.preprocess.config import PreprocessConfig
 
         self.bundle = bundle
         self.classes = list(bundle.classes)
@@ -247,9 +247,8 @@ class Recognizer:
         self._spec_maker = None
         self._face_margin = self.preprocess.face_margin if face_margin is None else face_margin
         self.last_timings: dict[str, float] = {}
-        if "audio" in self.unimodal and model_spec(self.meta["audio"]["name"]).input_kind in FUNCTIONAL_SETS:
-            raise ValueError(f"bundles with an openSMILE functionals audio model ({self.meta['audio']['name']}) "
-                             "are not supported for prediction yet")
+        self._audio_kind = model_spec(self.meta["audio"]["name"]).input_kind if "audio" in self.unimodal else None
+        self._functionals = None  # openSMILE extractor, built on first use (egemaps_mlp / compare_mlp)
 
     @classmethod
     def load(cls, path, **kwargs) -> "Recognizer":
@@ -375,8 +374,7 @@ class Recognizer:
         if audio is not None and "audio" in self.unimodal:
             samples, sr = audio
             x = _resample(_mono(samples), int(sr), self.preprocess.sample_rate)
-            spec = self._spectrograms([x])
-            probs["audio"] = self._run("audio", spec)[0]
+            probs["audio"] = self._run("audio", self._audio_inputs([x]))[0]
         if text and "text" in self.unimodal and self._clean(text):
             probs["text"] = self._run("text", self._tokens([self._clean(text)]))[0]
         seg = Segment(0.0, 0.0, text or None, used_side)
@@ -446,11 +444,11 @@ class Recognizer:
             if w is not None:
                 windows.append(w)
                 idx.append(i)
-        spec = self._spectrograms(windows) if windows else None
-        timings["spectrograms"] = time.perf_counter() - t
-        if spec is not None:
+        inputs = self._audio_inputs(windows) if windows else None
+        timings["spectrograms" if self._audio_kind == "spec" else "functionals"] = time.perf_counter() - t
+        if inputs is not None:
             t = time.perf_counter()
-            p = self._run("audio", spec)
+            p = self._run("audio", inputs)
             timings["audio_model"] = time.perf_counter() - t
             for i, row in zip(idx, p):
                 per[i]["audio"] = row
@@ -681,6 +679,34 @@ class Recognizer:
         except AudioError:
             return None
         return y if np.all(np.isfinite(y)) else np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+
+    def _audio_inputs(self, windows: list[np.ndarray]):
+        """What the audio model reads: spectrograms, or openSMILE functionals for egemaps_mlp / compare_mlp."""
+        return self._spectrograms(windows) if self._audio_kind == "spec" else self._functionals_of(windows)
+
+    def _functionals_of(self, windows: list[np.ndarray]):
+        """Normalised (N, D) functionals of the windows, standardised with the training statistics in model.json
+        or, for a model trained with per-speaker statistics, with those of these windows (one recording = one
+        speaker; that needs several windows, a single one would standardise to zeros)."""
+        import torch
+
+        from emorec.datasets import feature_stats
+        from emorec.preprocess.audio import Functionals
+
+        kind, inp = self._audio_kind, self.meta["audio"]["input"]
+        if self._functionals is None:
+            self._functionals = Functionals(self.preprocess.sample_rate, kind)
+        feats = np.stack([self._functionals(y) for y in windows]).astype(np.float32)
+        if inp.get("normalise") == "speaker":
+            if len(feats) < 2:
+                raise ValueError(f"the {self.meta['audio']['name']} model was trained with per-speaker statistics: "
+                                 "it needs several utterances of a speaker (predict a video or several segments), not one")
+            mean, std = feature_stats({kind: feats}, np.arange(len(feats)), kind)
+        elif inp.get(f"{kind}_mean") is not None:
+            mean, std = np.asarray(inp[f"{kind}_mean"], np.float32), np.asarray(inp[f"{kind}_std"], np.float32)
+        else:
+            mean, std = np.zeros(feats.shape[1], np.float32), np.ones(feats.shape[1], np.float32)
+        return torch.from_numpy((feats - mean) / std)
 
     def _spectrograms(self, windows: list[np.ndarray]):
         """Normalised (N, 3, F, T) tensor: the preprocessing's spectrogram, rounded through float16 as in the

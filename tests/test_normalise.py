@@ -75,3 +75,16 @@ def test_speaker_normalised_functionals_learn_and_evaluate_reproduces_them(featu
     saved = json.loads(next((tmp_path / "run").rglob("model.json")).read_text())
     assert saved["input"]["normalise"] == "speaker" and f"{features}_mean" not in saved["input"]
     assert saved["input"][features] is True
+    # the exported model predicts an actor's clips as the run did when given all of that actor's clips
+    from emorec.bundle import export_bundle
+    from emorec.predict import Recognizer
+
+    rec = Recognizer.load(export_bundle(tmp_path / "run", tmp_path / "bundle"))
+    wavs = sorted((root / "Actor_05").glob("*.wav"))
+    result = rec.predict_segments(wavs[0], [(0.0, 1.0)] * len(wavs), audio=[str(w) for w in wavs])
+    run_preds = pd.read_parquet(next((tmp_path / "run" / "folds").iterdir()) / "predictions.parquet")
+    run_preds = run_preds[run_preds.model == "audio"].set_index("utt_id")
+    classes = ["calm", "happy", "angry"]
+    want = run_preds.loc[[w.stem for w in wavs], [f"p_{c}" for c in classes]].to_numpy()
+    got = np.array([[s.probs[c] for c in classes] for s in result.segments])
+    np.testing.assert_allclose(got, want, atol=1e-4)

@@ -356,12 +356,60 @@ def test_speaker_normalised_audio_model_standardises_each_recording(rec):
     assert not np.allclose(rec._spectrograms(windows).numpy().mean(axis=(0, 3)), 0, atol=1e-3)
 
 
-@pytest.mark.parametrize("arch", ["egemaps_mlp", "compare_mlp"])
-def test_bundles_with_functionals_models_are_refused_by_name(arch, tmp_path):
+def _functionals_bundle(tmp_path, arch, normalise):
     from emorec.bundle import write_bundle
     from emorec.models import get_model
 
-    meta = {"name": arch, "modality": "audio", "num_classes": 2, "kwargs": {}, "classes": ["a", "b"], "input": {}}
-    bundle = write_bundle(tmp_path / "b", {"audio": (get_model(arch, 2), meta)}, ["a", "b"])
-    with pytest.raises(ValueError, match=f"openSMILE functionals audio model \\({arch}\\)"):
-        Recognizer.load(bundle)
+    kind = arch.split("_")[0]
+    dim = {"egemaps": 88, "compare": 6373}[kind]
+    torch.manual_seed(0)
+    model = get_model(arch, 2).eval()
+    rng = np.random.default_rng(0)
+    inp = {"kind": kind, "normalise": normalise, kind: True}
+    if normalise == "train":
+        inp.update({f"{kind}_mean": rng.normal(0, 1, dim).tolist(), f"{kind}_std": rng.uniform(0.5, 2, dim).tolist()})
+    meta = {"name": arch, "modality": "audio", "num_classes": 2, "kwargs": {}, "classes": ["a", "b"], "input": inp}
+    return write_bundle(tmp_path / "b", {"audio": (model, meta)}, ["a", "b"], preprocess={"sample_rate": 16000}), model, inp
+
+
+def _tone(seconds, f0, sr=16000):
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.2 * np.sin(2 * np.pi * f0 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+@pytest.mark.parametrize("arch", ["egemaps_mlp", "compare_mlp"])
+def test_functionals_models_predict_from_the_training_statistics(arch, tmp_path):
+    from emorec.preprocess.audio import Functionals
+
+    bundle, model, inp = _functionals_bundle(tmp_path, arch, "train")
+    y = _tone(1.5, 220)
+    pred = Recognizer.load(bundle).predict_utterance(audio=(y, 16000))
+    kind = inp["kind"]
+    x = (Functionals(16000, kind)(y) - np.asarray(inp[f"{kind}_mean"])) / np.asarray(inp[f"{kind}_std"])
+    with torch.no_grad():
+        want = torch.softmax(model(torch.from_numpy(x[None].astype(np.float32))), 1)[0].numpy()
+    np.testing.assert_allclose([pred.probs["a"], pred.probs["b"]], want, atol=1e-5)
+
+
+def test_speaker_standardised_functionals_use_the_recording_and_need_several_utterances(tmp_path):
+    import soundfile as sf
+
+    from emorec.datasets import feature_stats
+    from emorec.preprocess.audio import Functionals
+
+    bundle, model, _ = _functionals_bundle(tmp_path, "egemaps_mlp", "speaker")
+    wavs, ys = [], [_tone(1.0, 180), _tone(1.2, 260), _tone(0.8, 330)]
+    for i, y in enumerate(ys):
+        wavs.append(tmp_path / f"u{i}.wav")
+        sf.write(wavs[-1], y, 16000, subtype="FLOAT")
+    rec = Recognizer.load(bundle)
+    result = rec.predict_segments(wavs[0], [(0.0, 1.0), (0.0, 1.2), (0.0, 0.8)], audio=[str(w) for w in wavs])
+    feats = np.stack([Functionals(16000)(y) for y in ys])
+    mean, std = feature_stats({"egemaps": feats}, np.arange(3), "egemaps")
+    with torch.no_grad():
+        want = torch.softmax(model(torch.from_numpy(((feats - mean) / std).astype(np.float32))), 1).numpy()
+    got = np.array([[s.probs["a"], s.probs["b"]] for s in result.segments])
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert "functionals" in result.timings
+    with pytest.raises(ValueError, match="needs several utterances of a speaker"):
+        rec.predict_utterance(audio=(ys[0], 16000))
