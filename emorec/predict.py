@@ -699,8 +699,9 @@ class Recognizer:
         feats = np.stack([self._functionals(y) for y in windows]).astype(np.float32)
         if inp.get("normalise") == "speaker":
             if len(feats) < 2:
-                raise ValueError(f"the {self.meta['audio']['name']} model was trained with per-speaker statistics: "
-                                 "it needs several utterances of a speaker (predict a video or several segments), not one")
+                raise ValueError(f"the {self.meta['audio']['name']} model was trained with per-speaker statistics: it needs "
+                                 "several utterances of a speaker, not one (a longer recording with several segments, or "
+                                 "Recognizer.predict_segments(path, segments, audio=[clip, ...]) over several clips of the speaker)")
             mean, std = feature_stats({kind: feats}, np.arange(len(feats)), kind)
         elif inp.get(f"{kind}_mean") is not None:
             mean, std = np.asarray(inp[f"{kind}_mean"], np.float32), np.asarray(inp[f"{kind}_std"], np.float32)
