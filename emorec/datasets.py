@@ -26,9 +26,8 @@ from emorec.preprocess.config import FUNCTIONAL_SETS
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-KINDS = {"frame": "frames", "frames": "frames", "audio": "spec", "spec": "spec", "egemaps": "egemaps", "compare": "compare",
-         "text": "text"}
 FUNCTIONALS = tuple(FUNCTIONAL_SETS)  # openSMILE functionals: one (D,) vector per utterance
+KINDS = {"frame": "frames", "frames": "frames", "audio": "spec", "spec": "spec", "text": "text", **{k: k for k in FUNCTIONALS}}
 FRAME_PICKS = ("middle", "mean", "random")
 
 
@@ -198,7 +197,8 @@ class StoreDataset(Dataset):
     def __getitem__(self, i):
         r = int(self.rows[i])
         y = torch.tensor(-1 if self.labels is None else int(self.labels[i]), dtype=torch.long)
-        return getattr(self, f"_{self.kind}")(r), y
+        read = self._functionals if self.kind in FUNCTIONALS else getattr(self, f"_{self.kind}")
+        return read(r), y
 
     def _frames(self, r: int) -> torch.Tensor:
         clip = self._array("frames")[r]  # (K, H, W, 3) uint8
@@ -240,8 +240,6 @@ class StoreDataset(Dataset):
         elif self.feature_stats is not None:
             x = (x - self.feature_stats[0]) / self.feature_stats[1]
         return x
-
-    _egemaps = _compare = _functionals
 
     def _text(self, r: int) -> dict:
         return {"input_ids": torch.from_numpy(np.asarray(self._array("input_ids")[r], dtype=np.int64)),

@@ -214,8 +214,8 @@ def model_meta(data: ModalityData, modality: str, mcfg, classes, input_meta: dic
     if modality == "frame":
         meta["input"] = {"crop": pp.crop, "frame_size": pp.frame_size, "frames_per_utterance": pp.frames_per_utterance}
     elif modality == "audio":
-        meta["input"] = {"kind": input_kind(mcfg.arch), "recipe": pp.spec_recipe, "egemaps": pp.egemaps,
-                         "compare": pp.compare, "normalise": mcfg.normalise}
+        meta["input"] = {"kind": input_kind(mcfg.arch), "recipe": pp.spec_recipe, "normalise": mcfg.normalise,
+                         **{name: getattr(pp, name) for name in FUNCTIONAL_SETS}}
         for key in ("spec", *FUNCTIONAL_SETS):
             mean, std = input_meta.get(f"{key}_stats", (None, None))
             if mean is not None:

@@ -690,24 +690,25 @@ class Recognizer:
         speaker; that needs several windows, a single one would standardise to zeros)."""
         import torch
 
-        from emorec.datasets import feature_stats
+        from emorec.datasets import StoreDataset, speaker_stats
+        from emorec.evaluate import input_meta_from
         from emorec.preprocess.audio import Functionals
 
-        kind, inp = self._audio_kind, self.meta["audio"]["input"]
+        kind = self._audio_kind
         if self._functionals is None:
             self._functionals = Functionals(self.preprocess.sample_rate, kind)
-        feats = np.stack([self._functionals(y) for y in windows]).astype(np.float32)
-        if inp.get("normalise") == "speaker":
-            if len(feats) < 2:
+        arrays = {kind: np.stack([self._functionals(y) for y in windows]).astype(np.float32)}
+        rows = np.arange(len(windows))
+        if self.meta["audio"]["input"].get("normalise") == "speaker":
+            if len(rows) < 2:
                 raise ValueError(f"the {self.meta['audio']['name']} model was trained with per-speaker statistics: it needs "
                                  "several utterances of a speaker, not one (a longer recording with several segments, or "
                                  "Recognizer.predict_segments(path, segments, audio=[clip, ...]) over several clips of the speaker)")
-            mean, std = feature_stats({kind: feats}, np.arange(len(feats)), kind)
-        elif inp.get(f"{kind}_mean") is not None:
-            mean, std = np.asarray(inp[f"{kind}_mean"], np.float32), np.asarray(inp[f"{kind}_std"], np.float32)
+            norm = {"row_stats": speaker_stats(arrays, {"recording": rows}, kind)}
         else:
-            mean, std = np.zeros(feats.shape[1], np.float32), np.ones(feats.shape[1], np.float32)
-        return torch.from_numpy((feats - mean) / std)
+            norm = input_meta_from(self.meta["audio"])
+        ds = StoreDataset(arrays, rows, None, kind, **norm)  # the training's standardisation
+        return torch.stack([ds[i][0] for i in rows])
 
     def _spectrograms(self, windows: list[np.ndarray]):
         """Normalised (N, 3, F, T) tensor: the preprocessing's spectrogram, rounded through float16 as in the

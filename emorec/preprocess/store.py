@@ -80,7 +80,8 @@ class FeatureStore:
             raise KeyError(f"unknown array {name!r}; arrays: {', '.join(ARRAYS)}")
         if name not in self._arrays:
             if not self.has(name):
-                raise KeyError(f"{self.path} has no {name!r} array (modalities {self.config.modalities}, egemaps={self.config.egemaps}, compare={self.config.compare})")
+                flags = ", ".join(f"{k}={getattr(self.config, k)}" for k in FUNCTIONAL_SETS)
+                raise KeyError(f"{self.path} has no {name!r} array (modalities {self.config.modalities}, {flags})")
             self._arrays[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
         return self._arrays[name]
 
