@@ -34,7 +34,7 @@ def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, see
     Returns (video path, srt path or None, cues [(start, end, side, emotion, text)])."""
     import av
 
-    from emorec.data.synth import face, text, voice
+    from emorec.corpora.synth import face, text, voice
 
     rng = np.random.default_rng(seed)
     width, height = size
@@ -91,7 +91,7 @@ def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, see
 
 def demo_bundle(out: Path) -> tuple[Path, str]:
     """A bundle with the demo configuration's architectures, inputs and sizes, freshly initialised."""
-    from emorec.bundle import build_untrained_bundle
+    from emorec.inference.bundle import build_untrained_bundle
     from emorec.config import load_config
 
     cfg = load_config("demo")
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from emorec.predict import Recognizer
+    from emorec.inference.recognizer import Recognizer
 
     torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.lower().split("x"))

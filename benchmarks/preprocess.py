@@ -28,7 +28,7 @@ FRAME_SIZE = (720, 480)
 
 
 def make_corpus(out: Path, dialogs: int, per_dialog: int | None, seed: int, keyframe_interval: int = 12) -> Path:
-    from emorec.data.synth.iemocap import SynthConfig, generate_iemocap
+    from emorec.corpora.synth.iemocap import SynthConfig, generate_iemocap
 
     root = out / "IEMOCAP_full_release"
     if (root / "synth_truth.csv").is_file():
@@ -56,7 +56,7 @@ def warm_up(cfg) -> None:
     import cv2  # noqa: F401
     import librosa  # noqa: F401
 
-    from emorec.preprocess.audio import SpectrogramMaker, to_float16
+    from emorec.media.audio import SpectrogramMaker, to_float16
     from emorec.preprocess.text import load_tokenizer
 
     to_float16(SpectrogramMaker.from_config(cfg)(np.zeros(cfg.sample_rate, np.float32))[0])
@@ -73,7 +73,7 @@ def one_thread_per_library() -> None:
 
 
 def run_pipeline(root: str, out: str, workers: int, repeat: int, queue) -> None:
-    from emorec.data.corpora import read_corpus
+    from emorec.corpora.corpora import read_corpus
     from emorec.preprocess.run import preprocess_utterances
 
     utts = read_corpus("iemocap", root).utterances
@@ -91,8 +91,8 @@ def run_pipeline(root: str, out: str, workers: int, repeat: int, queue) -> None:
 
 def run_straightforward(root: str, out: str, repeat: int, queue) -> None:
     """Per utterance: OpenCV open + seek + read, librosa.load of the whole dialog wav + slice."""
-    from emorec.data.corpora import read_corpus
-    from emorec.preprocess.audio import SpectrogramMaker
+    from emorec.corpora.corpora import read_corpus
+    from emorec.media.audio import SpectrogramMaker
     from emorec.preprocess.text import load_tokenizer
 
     utts = read_corpus("iemocap", root).utterances
@@ -118,9 +118,9 @@ def straightforward(utts, cfg, tok, spec):
     import cv2
     import librosa
 
-    from emorec.preprocess.audio import to_float16
+    from emorec.media.audio import to_float16
     from emorec.preprocess.text import clean_text
-    from emorec.preprocess.video import crop_frame, frame_window, pick_frames
+    from emorec.media.video import crop_frame, frame_window, pick_frames
 
     frames, specs, ids = [], [], []
     for u in utts:

@@ -10,8 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from emorec.data.splits import SplitSpec
-from emorec.lightning import FitConfig
+from emorec.corpora.splits import SplitSpec
+from emorec.training.module import FitConfig
 
 MODALITIES = ("frame", "audio", "text")
 

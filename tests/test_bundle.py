@@ -10,7 +10,7 @@ import pytest
 import torch
 import yaml
 
-from emorec.bundle import (
+from emorec.inference.bundle import (
     BUNDLE_FILE,
     BundleError,
     export_bundle,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from emorec.data import cremad
-from emorec.data.corpora import read_corpus
-from emorec.data.labels import get_label_set
+from emorec.corpora import cremad
+from emorec.corpora.corpora import read_corpus
+from emorec.corpora.labels import get_label_set
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CREMAD = DATA / "cremad"

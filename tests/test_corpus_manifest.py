@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from emorec.data import manifest
-from emorec.data.corpora import read_corpus
+from emorec.corpora import manifest
+from emorec.corpora.corpora import read_corpus
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from emorec.data import meld
-from emorec.data.corpora import read_corpus
-from emorec.data.labels import get_label_set
+from emorec.corpora import meld
+from emorec.corpora.corpora import read_corpus
+from emorec.corpora.labels import get_label_set
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MELD = DATA / "meld"

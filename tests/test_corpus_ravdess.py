@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from emorec.data import ravdess
-from emorec.data.corpora import read_corpus
-from emorec.data.labels import get_label_set
+from emorec.corpora import ravdess
+from emorec.corpora.corpora import read_corpus
+from emorec.corpora.labels import get_label_set
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NAMES = {1: "neutral", 2: "calm", 3: "happy", 4: "sad", 5: "angry", 6: "fearful", 7: "disgust", 8: "surprised"}

@@ -9,10 +9,10 @@ from iemocap_table_tree import write_tree_from_table
 from typer.testing import CliRunner
 
 from emorec.cli import app
-from emorec.data.iemocap import read
-from emorec.data.labels import get_label_set
-from emorec.data.splits import SplitSpec
-from emorec.data.stats import corpus_stats, format_stats
+from emorec.corpora.iemocap import read
+from emorec.corpora.labels import get_label_set
+from emorec.corpora.splits import SplitSpec
+from emorec.corpora.stats import corpus_stats, format_stats
 
 ALL_LABELS = {"xxx": 2507, "fru": 1849, "neu": 1708, "ang": 1103, "sad": 1084, "exc": 1041, "hap": 595,
               "sur": 107, "fea": 40, "oth": 3, "dis": 2}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from emorec.bundle import BundleError, load_model_dir, save_model_dir
+from emorec.inference.bundle import BundleError, load_model_dir, save_model_dir
 from emorec.models import get_model
 from emorec.models.ensemble import Ensemble, build_model
 
@@ -50,8 +50,8 @@ def test_an_ensemble_saves_and_loads_with_its_member_count(tmp_path):
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"real test data not found at {DATA}")
 def test_ensemble_run_trains_each_member_and_evaluate_reproduces_it(tmp_path):
     """calm / happy / angry on RAVDESS actors 1-6 with a 3-member eGeMAPS MLP ensemble."""
-    from emorec.evaluate import evaluate_run
-    from emorec.train import run_experiment
+    from emorec.training.evaluate import evaluate_run
+    from emorec.training.experiment import run_experiment
     from test_real_data_pipeline import _config, _ravdess_subset
 
     torch.set_num_threads(1)
@@ -85,8 +85,8 @@ def test_ensemble_run_trains_each_member_and_evaluate_reproduces_it(tmp_path):
 
 
 def test_a_bundle_with_a_text_ensemble_predicts_the_members_mean(tmp_path):
-    from emorec.bundle import write_bundle
-    from emorec.predict import Recognizer
+    from emorec.inference.bundle import write_bundle
+    from emorec.inference.recognizer import Recognizer
     from emorec.preprocess.text import tokenize
 
     torch.manual_seed(2)

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import torch
 
-from emorec.datasets import FusionDataset
+from emorec.training.datasets import FusionDataset
 from emorec.fusion import FusionTransformer, align, kfold_indices, out_of_fold_predict
-from emorec.lightning import FitConfig, fit, load_best, predict_proba
+from emorec.training.module import FitConfig, fit, load_best, predict_proba
 from emorec.models import get_model
 
 torch.set_num_threads(1)  # the CPUs are shared: more threads only contend

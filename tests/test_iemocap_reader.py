@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from iemocap_table_tree import write_tree_from_table
 
-from emorec.data.corpora import read_corpus
-from emorec.data.iemocap import read
-from emorec.data.labels import get_label_set
+from emorec.corpora.corpora import read_corpus
+from emorec.corpora.iemocap import read
+from emorec.corpora.labels import get_label_set
 
 HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]"
 

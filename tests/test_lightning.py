@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from emorec.datasets import (IMAGENET_MEAN, IMAGENET_STD, Augment, FusionDataset, StoreDataset, feature_stats,
+from emorec.training.datasets import (IMAGENET_MEAN, IMAGENET_STD, Augment, FusionDataset, StoreDataset, feature_stats,
                              spec_channel_stats)
-from emorec.lightning import (EmotionClassifier, FitConfig, class_weights_for, fit, load_best, load_weights,
+from emorec.training.module import (EmotionClassifier, FitConfig, class_weights_for, fit, load_best, load_weights,
                               predict_proba, save_weights, unweighted_accuracy, _sampler)
 from emorec.models import get_model
 
@@ -86,7 +86,7 @@ def test_fit_resumes_after_a_kill_and_after_asking_for_more_epochs(tmp_path):
 def test_weighted_f1_is_logged_and_can_choose_the_checkpoint(tmp_path):
     from sklearn.metrics import f1_score
 
-    from emorec.lightning import weighted_f1
+    from emorec.training.module import weighted_f1
 
     y, p = np.array([0, 0, 0, 1, 2, 2]), np.array([0, 0, 1, 1, 2, 0])
     assert weighted_f1(y, p) == pytest.approx(f1_score(y, p, average="weighted"))

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score
 
-from emorec.metrics import classification_metrics, summarise_folds
-from emorec.report import write_report
+from emorec.training.metrics import classification_metrics, summarise_folds
+from emorec.training.report import write_report
 
 CLASSES = ["ang", "hap", "neu", "sad"]
 

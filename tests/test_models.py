@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import lightning as L
-from emorec.datasets import FusionDataset, StoreDataset, feature_stats, spec_channel_stats
-from emorec.lightning import FitConfig, fit, load_best, predict_proba
+from emorec.training.datasets import FusionDataset, StoreDataset, feature_stats, spec_channel_stats
+from emorec.training.module import FitConfig, fit, load_best, predict_proba
 from emorec.models import get_model, list_models, model_spec
 from emorec.models.resnet import PretrainedWeightsMissing
 
@@ -66,7 +66,7 @@ def text_task(n, rng):
     """Sentences carrying one of four emotion words per class."""
     from transformers import AutoTokenizer
 
-    from emorec.encoders import resolve_encoder
+    from emorec.models.encoders import resolve_encoder
 
     y = rng.integers(0, C, n)
     sents = [TEMPLATES[rng.integers(len(TEMPLATES))].format(WORDS[c][rng.integers(4)]) for c in y]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from emorec.datasets import StoreDataset, spec_bin_stats, speaker_stats
+from emorec.training.datasets import StoreDataset, spec_bin_stats, speaker_stats
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -47,8 +47,8 @@ def test_spectrograms_are_standardised_per_channel_and_frequency_row():
 def test_speaker_normalised_functionals_learn_and_evaluate_reproduces_them(features, tmp_path):
     """calm / happy / angry on RAVDESS actors 1-6 (train 1-3, validate 4, test 5-6) with the eGeMAPS or
     ComParE MLP."""
-    from emorec.evaluate import evaluate_run
-    from emorec.train import run_experiment
+    from emorec.training.evaluate import evaluate_run
+    from emorec.training.experiment import run_experiment
     from test_real_data_pipeline import _config, _ravdess_subset
 
     torch.set_num_threads(1)
@@ -76,8 +76,8 @@ def test_speaker_normalised_functionals_learn_and_evaluate_reproduces_them(featu
     assert saved["input"]["normalise"] == "speaker" and f"{features}_mean" not in saved["input"]
     assert saved["input"][features] is True
     # the exported model predicts an actor's clips as the run did when given all of that actor's clips
-    from emorec.bundle import export_bundle
-    from emorec.predict import Recognizer
+    from emorec.inference.bundle import export_bundle
+    from emorec.inference.recognizer import Recognizer
 
     rec = Recognizer.load(export_bundle(tmp_path / "run", tmp_path / "bundle"))
     wavs = sorted((root / "Actor_05").glob("*.wav"))

@@ -17,9 +17,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from emorec.bundle import build_untrained_bundle
-from emorec.predict import MediaError, Recognizer, SegmentPrediction, VideoResult, frame_index
-from emorec.segment import Segment
+from emorec.inference.bundle import build_untrained_bundle
+from emorec.inference.recognizer import MediaError, Recognizer, SegmentPrediction, VideoResult, frame_index
+from emorec.inference.segment import Segment
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -282,8 +282,8 @@ def test_frames_without_a_face_skip_the_frame_model(rec, tmp_path):
 def test_predict_segments_matches_the_feature_store(rec, synth, tmp_path):
     """Explicit segments go through exactly the training preprocessing: the unimodal probabilities equal
     those of the same models on the feature store rows that `emorec preprocess` writes for them."""
-    from emorec.data.records import Utterance
-    from emorec.datasets import StoreDataset
+    from emorec.corpora.records import Utterance
+    from emorec.training.datasets import StoreDataset
     from emorec.preprocess.run import preprocess_utterances
 
     video, _, cues = synth
@@ -357,7 +357,7 @@ def test_speaker_normalised_audio_model_standardises_each_recording(rec):
 
 
 def _functionals_bundle(tmp_path, arch, normalise):
-    from emorec.bundle import write_bundle
+    from emorec.inference.bundle import write_bundle
     from emorec.models import get_model
 
     kind = arch.split("_")[0]
@@ -379,7 +379,7 @@ def _tone(seconds, f0, sr=16000):
 
 @pytest.mark.parametrize("arch", ["egemaps_mlp", "compare_mlp"])
 def test_functionals_models_predict_from_the_training_statistics(arch, tmp_path):
-    from emorec.preprocess.audio import Functionals
+    from emorec.media.audio import Functionals
 
     bundle, model, inp = _functionals_bundle(tmp_path, arch, "train")
     y = _tone(1.5, 220)
@@ -394,8 +394,8 @@ def test_functionals_models_predict_from_the_training_statistics(arch, tmp_path)
 def test_speaker_standardised_functionals_use_the_recording_and_need_several_utterances(tmp_path):
     import soundfile as sf
 
-    from emorec.datasets import feature_stats
-    from emorec.preprocess.audio import Functionals
+    from emorec.training.datasets import feature_stats
+    from emorec.media.audio import Functionals
 
     bundle, model, _ = _functionals_bundle(tmp_path, "egemaps_mlp", "speaker")
     wavs, ys = [], [_tone(1.0, 180), _tone(1.2, 260), _tone(0.8, 330)]

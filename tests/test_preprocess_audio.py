@@ -1,4 +1,4 @@
-"""Audio windows, resampling, spectrogram images and eGeMAPS (emorec.preprocess.audio)."""
+"""Audio windows, resampling, spectrogram images and eGeMAPS (emorec.media.audio)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from emorec.preprocess.audio import AudioError, AudioSource, Functionals, SpectrogramMaker, load_window
+from emorec.media.audio import AudioError, AudioSource, Functionals, SpectrogramMaker, load_window
 from emorec.preprocess.config import PreprocessConfig
 
 

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from emorec.data.records import Utterance
+from emorec.corpora.records import Utterance
 from emorec.preprocess.config import PreprocessConfig
 from emorec.preprocess.run import preprocess_utterances
-from emorec.preprocess.video import frame_window, pick_frames, probe
+from emorec.media.video import frame_window, pick_frames, probe
 
 
 def clip_utterances(shared: Path) -> list[Utterance]:

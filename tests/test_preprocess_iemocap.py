@@ -18,11 +18,11 @@ import pytest
 import yaml
 
 import emorec.preprocess.run as run_module
-from emorec.data.corpora import read_corpus
-from emorec.data.synth.iemocap import SynthConfig, generate_iemocap
+from emorec.corpora.corpora import read_corpus
+from emorec.corpora.synth.iemocap import SynthConfig, generate_iemocap
 from emorec.preprocess.config import PreprocessConfig
 from emorec.preprocess.run import preprocess
-from emorec.preprocess.video import crop_frame, frame_window, pick_frames, probe
+from emorec.media.video import crop_frame, frame_window, pick_frames, probe
 
 DIALOGS = 3
 

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-from emorec.data.records import Utterance
+from emorec.corpora.records import Utterance
 from emorec.preprocess.config import PreprocessConfig, config_from_mapping, load_config
 from emorec.preprocess.run import plan_units, preprocess_utterances
 from emorec.preprocess.store import FeatureStore, StoreError

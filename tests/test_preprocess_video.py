@@ -1,4 +1,4 @@
-"""Frame selection, exact decoding and crops (emorec.preprocess.video), on videos drawn here.
+"""Frame selection, exact decoding and crops (emorec.media.video), on videos drawn here.
 
 The helpers `coded_video` / `read_code` are also used by the other test_preprocess_* files.
 """
@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 
-from emorec.preprocess.video import (
+from emorec.media.video import (
     FaceFinder,
     VideoError,
     crop_frame,
@@ -119,7 +119,7 @@ def test_read_frames_equals_a_full_sequential_decode(tmp_path, name, kw):
 def test_frame_threads_only_for_long_keyframe_gaps(tmp_path):
     import av
 
-    from emorec.preprocess.video import _long_gops
+    from emorec.media.video import _long_gops
 
     for gop, expected in ((12, False), (90, True)):
         path = coded_video(tmp_path / f"g{gop}.avi", n=400, gop=gop)

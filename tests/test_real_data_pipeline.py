@@ -19,10 +19,10 @@ import pytest
 import yaml
 
 from emorec.config import ExperimentConfig, load_config
-from emorec.data.corpora import read_corpus
-from emorec.data.labels import get_label_set
-from emorec.data.records import Utterance
-from emorec.data.splits import make_folds
+from emorec.corpora.corpora import read_corpus
+from emorec.corpora.labels import get_label_set
+from emorec.corpora.records import Utterance
+from emorec.corpora.splits import make_folds
 from emorec.models import model_spec
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -181,7 +181,7 @@ def test_ravdess_audio_experiment_beats_chance_on_unseen_actors(tmp_path):
     """calm / happy / angry, train actors 1-3, validate on 4, test on 5-6, through run_experiment."""
     import torch
 
-    from emorec.train import run_experiment
+    from emorec.training.experiment import run_experiment
 
     torch.set_num_threads(1)
     root = tmp_path / "ravdess"
@@ -208,7 +208,7 @@ def test_ravdess_audio_experiment_beats_chance_on_unseen_actors(tmp_path):
 def test_a_label_set_that_leaves_one_class_is_refused_and_observed_takes_the_corpus_labels(tmp_path):
     """The default label set (iemocap4) on RAVDESS keeps only `sad`: the run stops and names the labels;
     `label_set: observed` takes the labels present."""
-    from emorec.train import prepare
+    from emorec.training.experiment import prepare
 
     root = tmp_path / "ravdess"
     _ravdess_subset(root, (1, 2), {"04", "05"})  # sad, angry

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from emorec.segment import (
+from emorec.inference.segment import (
     Segment,
     SegmentFileError,
     VadConfig,

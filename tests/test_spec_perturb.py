@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emorec.datasets import Augment, StoreDataset
-from emorec.preprocess.audio import SpectrogramMaker
-from emorec.spec_perturb import add_noise, change_speed, perturb
+from emorec.training.datasets import Augment, StoreDataset
+from emorec.media.audio import SpectrogramMaker
+from emorec.training.augment import add_noise, change_speed, perturb
 
 SR = 16000
 MAKER = SpectrogramMaker(SR, 512, 160, 64, (64, 96), "mel_deltas")

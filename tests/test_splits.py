@@ -7,10 +7,10 @@ from collections import Counter
 import pytest
 from iemocap_table_tree import write_tree_from_table
 
-from emorec.data.iemocap import read
-from emorec.data.labels import get_label_set
-from emorec.data.records import Utterance
-from emorec.data.splits import Fold, SplitSpec, leakage, load_split_spec, make_folds
+from emorec.corpora.iemocap import read
+from emorec.corpora.labels import get_label_set
+from emorec.corpora.records import Utterance
+from emorec.corpora.splits import Fold, SplitSpec, leakage, load_split_spec, make_folds
 
 
 @pytest.fixture(scope="module")

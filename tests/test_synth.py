@@ -16,8 +16,8 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from emorec.data.synth import SynthConfig, generate_iemocap
-from emorec.data.synth.iemocap import (
+from emorec.corpora.synth import SynthConfig, generate_iemocap
+from emorec.corpora.synth.iemocap import (
     CATEGORY_NAMES, LABEL_CODES, REAL_COUNTS, plan_corpus, render_dialog, summary,
 )
 
@@ -373,7 +373,7 @@ def test_summary_and_cli(corpus, tmp_path):
 
 
 def test_reader_reads_it_back_without_problems(corpus, truth):
-    iemocap = pytest.importorskip("emorec.data.iemocap")
+    iemocap = pytest.importorskip("emorec.corpora.iemocap")
     data = iemocap.read(corpus)
     assert data.problems == []
     by_id = {r["utt_id"]: r for r in truth}

@@ -1,6 +1,6 @@
 """Dialogue context for the text model: previous turns of the same dialogue, oldest tokens dropped first."""
 
-from emorec.data.records import Utterance
+from emorec.corpora.records import Utterance
 from emorec.preprocess.context import dialogue_context
 from emorec.preprocess.text import load_tokenizer, tokenize, tokenize_with_context
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from emorec.config import load_config
-from emorec.data.synth import SynthConfig, generate_iemocap
-from emorec.evaluate import evaluate_run
-from emorec.train import run_experiment
+from emorec.corpora.synth import SynthConfig, generate_iemocap
+from emorec.training.evaluate import evaluate_run
+from emorec.training.experiment import run_experiment
 
 MODEL_KEYS = ("accuracy", "unweighted_accuracy", "macro_f1", "weighted_f1", "majority_baseline", "n_test")
 
@@ -63,8 +63,8 @@ def test_report_and_saved_models(tiny_run):
 def test_fusion_trains_on_out_of_fold_outputs_only(tiny_run):
     cfg, base, _, _, _ = tiny_run
     fold = base / "run" / "folds" / "session-5"
-    from emorec.data.iemocap import read
-    from emorec.data.splits import make_folds
+    from emorec.corpora.iemocap import read
+    from emorec.corpora.splits import make_folds
 
     for modality in ("frame", "audio", "text"):
         out = pd.read_parquet(fold / modality / "outputs.parquet")
@@ -95,10 +95,10 @@ def test_evaluate_reproduces_the_run_predictions(tiny_run):
 
 def test_exported_bundle_predicts_what_the_run_predicted(tiny_run):
     """A bundle exported from a run, applied to a test dialog video with its transcript, gives the run's labels."""
-    from emorec.bundle import export_bundle
-    from emorec.data.iemocap import read
-    from emorec.predict import Recognizer
-    from emorec.segment import Segment
+    from emorec.inference.bundle import export_bundle
+    from emorec.corpora.iemocap import read
+    from emorec.inference.recognizer import Recognizer
+    from emorec.inference.segment import Segment
 
     _, base, root, _, _ = tiny_run
     bundle = export_bundle(base / "run", base / "model.emorec")

@@ -20,10 +20,10 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Count utterances by label and group, list reader problems, and show split sizes with leakage."""
-    from emorec.data.corpora import corpus_names, read_corpus
-    from emorec.data.labels import get_label_set
-    from emorec.data.splits import load_split_spec
-    from emorec.data.stats import corpus_stats, format_stats
+    from emorec.corpora.corpora import corpus_names, read_corpus
+    from emorec.corpora.labels import get_label_set
+    from emorec.corpora.splits import load_split_spec
+    from emorec.corpora.stats import corpus_stats, format_stats
 
     if corpus not in corpus_names():
         _fail(f"unknown corpus {corpus!r}; known: {', '.join(corpus_names())}")

@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
         """Generate the synthetic IEMOCAP corpus, train the three recognisers and the fusion, print the metrics."""
         from emorec.commands.common import print_metrics, setup_logging
         from emorec.config import load_config
-        from emorec.data.synth import SynthConfig, generate_iemocap
-        from emorec.train import run_experiment
+        from emorec.corpora.synth import SynthConfig, generate_iemocap
+        from emorec.training.experiment import run_experiment
 
         setup_logging()
         t0 = time.time()

@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate a run's trained models on another corpus root or split; writes metrics.json and report.html."""
         from emorec.commands.common import fail, print_metrics, setup_logging
-        from emorec.evaluate import evaluate_run
+        from emorec.training.evaluate import evaluate_run
 
         setup_logging()
         try:

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
         fold: Optional[str] = typer.Option(None, "--fold", help="Which fold's models (needed when the run has several)."),
     ) -> None:
         """Package a run's trained models (one fold) and preprocessing settings as a portable bundle."""
-        from emorec.bundle import BundleError, export_bundle, load_bundle
+        from emorec.inference.bundle import BundleError, export_bundle, load_bundle
         from emorec.commands.common import fail
 
         try:

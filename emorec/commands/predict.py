@@ -81,10 +81,10 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
         from tqdm import tqdm
 
-        from emorec.bundle import BundleError
+        from emorec.inference.bundle import BundleError
         from emorec.commands.common import fail
-        from emorec.predict import MediaError, Recognizer
-        from emorec.segment import SegmentFileError
+        from emorec.inference.recognizer import MediaError, Recognizer
+        from emorec.inference.segment import SegmentFileError
 
         if as_json and as_csv:
             fail("choose one of --json and --csv")

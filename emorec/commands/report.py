@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
     def report(run_dir: Path = typer.Argument(..., help="A run (or evaluation) directory holding metrics.json.")) -> None:
         """Rebuild report.html, confusion matrices and training curves of a run directory."""
         from emorec.commands.common import fail
-        from emorec.report import write_report
+        from emorec.training.report import write_report
 
         if not (run_dir / "metrics.json").exists():
             fail(f"{run_dir / 'metrics.json'} not found: is {run_dir} a run directory?")

@@ -19,9 +19,9 @@ def register(app: typer.Typer) -> None:
         """Web page and HTTP API: upload a clip, get the emotion of each utterance and a timeline."""
         import uvicorn
 
-        from emorec.bundle import BundleError
+        from emorec.inference.bundle import BundleError
         from emorec.commands.common import fail
-        from emorec.predict import Recognizer
+        from emorec.inference.recognizer import Recognizer
         from emorec.serve import create_app
 
         try:

@@ -40,7 +40,7 @@ def iemocap(
     workers: int = typer.Option(1, help="Processes rendering dialogs in parallel."),
 ) -> None:
     """Write a synthetic IEMOCAP corpus: drawn two-actor video, speech-like audio and transcripts."""
-    from emorec.data.synth import SynthConfig, generate_iemocap, summary
+    from emorec.corpora.synth import SynthConfig, generate_iemocap, summary
 
     try:
         cfg = SynthConfig.preset(

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         """Preprocess (when needed), train every model per fold, fuse, evaluate and write the run directory."""
         from emorec.commands.common import fail, print_metrics, setup_logging
         from emorec.config import load_config
-        from emorec.train import run_experiment
+        from emorec.training.experiment import run_experiment
 
         setup_logging()
         try:

@@ -1,6 +1,6 @@
 """Transcript classifier: a Hugging Face encoder (fine-tuned) + a linear head on the pooled output.
 
-The encoder is found offline by `emorec.encoders.resolve_encoder` ("minilm" ships with emorec; a local
+The encoder is found offline by `emorec.models.encoders.resolve_encoder` ("minilm" ships with emorec; a local
 folder or a hub-cached id such as "bert-base-uncased" also work).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from emorec.encoders import resolve_encoder
+from emorec.models.encoders import resolve_encoder
 from emorec.models import register_model
 
 POOLINGS = ("mean", "cls")

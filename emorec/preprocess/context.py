@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from emorec.data.records import Utterance
+from emorec.corpora.records import Utterance
 
 
 def _start(u: Utterance) -> float:

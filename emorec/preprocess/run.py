@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from emorec.data.records import Utterance
+from emorec.corpora.records import Utterance
 from emorec.preprocess.config import MODALITIES, PreprocessConfig
 from emorec.preprocess.context import dialogue_context
 from emorec.preprocess.store import (
@@ -46,7 +46,7 @@ def preprocess(config: PreprocessConfig, *, workers: int = 1, limit: int | None 
     store = config.store_dir(limit)
     if is_complete(store):
         return FeatureStore.open(store)
-    from emorec.data.corpora import read_corpus
+    from emorec.corpora.corpora import read_corpus
 
     data = read_corpus(config.corpus, config.root, **config.corpus_options)
     utterances = data.utterances if limit is None else data.utterances[: int(limit)]

@@ -41,10 +41,10 @@ def clean_text(text: str, tags: str = "keep", punctuation: str = "keep") -> str:
 
 @lru_cache(maxsize=4)
 def load_tokenizer(name: str = "minilm"):
-    """The tokenizer of a text encoder, from local files only (see emorec.encoders.resolve_encoder)."""
+    """The tokenizer of a text encoder, from local files only (see emorec.models.encoders.resolve_encoder)."""
     from transformers import AutoTokenizer
 
-    from emorec.encoders import resolve_encoder
+    from emorec.models.encoders import resolve_encoder
 
     return AutoTokenizer.from_pretrained(resolve_encoder(name))
 

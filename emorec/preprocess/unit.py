@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from emorec.data.records import Utterance
-from emorec.preprocess.audio import AudioError, AudioSource, Functionals, SpectrogramMaker, to_float16
+from emorec.corpora.records import Utterance
+from emorec.media.audio import AudioError, AudioSource, Functionals, SpectrogramMaker, to_float16
 from emorec.preprocess.config import FUNCTIONAL_SETS, MODALITIES, PreprocessConfig
 from emorec.preprocess.store import NOT_COMPUTED, array_specs, write_shard
 from emorec.preprocess.text import clean_text, tokenize, tokenize_with_context
-from emorec.preprocess.video import (
+from emorec.media.video import (
     FaceFinder,
     VideoError,
     crop_frame,

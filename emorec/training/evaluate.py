@@ -10,10 +10,10 @@ import pandas as pd
 import yaml
 
 from emorec.config import CorpusConfig, ExperimentConfig
-from emorec.data.labels import get_label_set
-from emorec.data.splits import SplitSpec, make_folds
+from emorec.corpora.labels import get_label_set
+from emorec.corpora.splits import SplitSpec, make_folds
 from emorec.preprocess.config import FUNCTIONAL_SETS
-from emorec.pipeline import ModalityData, dataset_for, fusion_inputs, input_kind, load_store, probs_frame, speaker_row_stats
+from emorec.training.unimodal import ModalityData, dataset_for, fusion_inputs, input_kind, load_store, probs_frame, speaker_row_stats
 
 MODEL_KEYS = ("frame", "audio", "text")
 
@@ -33,9 +33,9 @@ def input_meta_from(meta: dict) -> dict:
 
 def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[str]) -> dict[str, pd.DataFrame]:
     """Per-model test probabilities of one fold's saved models (unimodal first, then fusions)."""
-    from emorec.bundle import load_model_dir
-    from emorec.lightning import predict_proba
-    from emorec.pipeline import predict_fusion
+    from emorec.inference.bundle import load_model_dir
+    from emorec.training.module import predict_proba
+    from emorec.training.unimodal import predict_fusion
 
     fold_dir = run_dir / "folds" / fold
     classes = list(data.label_set.classes)
@@ -67,8 +67,8 @@ def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[st
 
 def evaluate_run(run_dir: str | Path, corpus: str, root: str, *, split: str = "all", out: str | Path | None = None,
                  corpus_options: dict | None = None, workers: int = 1) -> dict:
-    from emorec.metrics import classification_metrics, summarise_folds
-    from emorec.report import write_report
+    from emorec.training.metrics import classification_metrics, summarise_folds
+    from emorec.training.report import write_report
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)

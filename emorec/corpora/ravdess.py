@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from emorec.data.records import CorpusData, Problem, Utterance
+from emorec.corpora.records import CorpusData, Problem, Utterance
 
 CORPUS = "ravdess"
 MODALITIES = {"01": "av", "02": "video", "03": "audio"}

@@ -10,8 +10,8 @@ import os
 import re
 from pathlib import Path
 
-from emorec.data.records import CorpusData, Problem, Utterance
-from emorec.data.textfile import csv_table
+from emorec.corpora.records import CorpusData, Problem, Utterance
+from emorec.corpora.textfile import csv_table
 
 CORPUS = "meld"
 SPLITS = ("train", "dev", "test")

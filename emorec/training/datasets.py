@@ -227,7 +227,7 @@ class StoreDataset(Dataset):
         return x
 
     def _perturb(self, raw: np.ndarray) -> np.ndarray:
-        from emorec.spec_perturb import perturb
+        from emorec.training.augment import perturb
 
         aug = self.augment
         noisy = aug.noise_snr is not None and self.rng.random() < aug.noise_prob

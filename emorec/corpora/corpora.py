@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib
 
-from emorec.data.records import CorpusData
+from emorec.corpora.records import CorpusData
 
 READERS = {
-    "iemocap": "emorec.data.iemocap",
-    "meld": "emorec.data.meld",
-    "ravdess": "emorec.data.ravdess",
-    "cremad": "emorec.data.cremad",
-    "manifest": "emorec.data.manifest",
+    "iemocap": "emorec.corpora.iemocap",
+    "meld": "emorec.corpora.meld",
+    "ravdess": "emorec.corpora.ravdess",
+    "cremad": "emorec.corpora.cremad",
+    "manifest": "emorec.corpora.manifest",
 }
 
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from emorec.config import ExperimentConfig, dump_config
-from emorec.data.labels import LabelSet, get_label_set
-from emorec.data.splits import Fold, make_folds
-from emorec.pipeline import (
+from emorec.corpora.labels import LabelSet, get_label_set
+from emorec.corpora.splits import Fold, make_folds
+from emorec.training.unimodal import (
     ModalityData,
     fit_fusion,
     fit_unimodal,
@@ -27,7 +27,7 @@ from emorec.pipeline import (
     predict_fusion,
 )
 
-log = logging.getLogger("emorec.train")
+log = logging.getLogger("emorec.training.experiment")
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _write_json(path: Path, obj) -> None:
 
 def run_fold(exp: Experiment, fold: Fold) -> dict:
     """Train and evaluate every model of one fold; returns {model_key: metrics}."""
-    from emorec.metrics import classification_metrics
+    from emorec.training.metrics import classification_metrics
 
     cfg, data = exp.cfg, exp.data
     fold_dir = exp.out / "folds" / fold.name
@@ -135,8 +135,8 @@ def normalisation_statements(cfg) -> list[str]:
 
 def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) -> dict:
     """Everything `emorec train` does; returns the content of metrics.json."""
-    from emorec.metrics import summarise_folds
-    from emorec.report import write_report
+    from emorec.training.metrics import summarise_folds
+    from emorec.training.report import write_report
 
     out = Path(out)
     exp = prepare(cfg, out, workers=workers)

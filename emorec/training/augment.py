@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emorec.preprocess.audio import TOP_DB, delta
+from emorec.media.audio import TOP_DB, delta
 
 
 def _interp_rows(x: np.ndarray, pos: np.ndarray, fill: float, axis: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from emorec.data.records import CorpusData, Problem, Utterance
+from emorec.corpora.records import CorpusData, Problem, Utterance
 
 CORPUS = "cremad"
 EMOTIONS = {"ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}

@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
-from emorec.data.labels import LabelSet, get_label_set
-from emorec.data.textfile import csv_table
-from emorec.data.records import CorpusData, Problem, Utterance
+from emorec.corpora.labels import LabelSet, get_label_set
+from emorec.corpora.textfile import csv_table
+from emorec.corpora.records import CorpusData, Problem, Utterance
 
 CORPUS = "manifest"
 REQUIRED = ("path", "label")

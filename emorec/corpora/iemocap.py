@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emorec.data.records import CorpusData, Problem, Utterance
+from emorec.corpora.records import CorpusData, Problem, Utterance
 
 CORPUS = "iemocap"
 LABEL_CODES = frozenset("neu hap sad ang fru exc sur fea dis oth xxx".split())

@@ -21,7 +21,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from emorec.data.synth import face, text, voice
+from emorec.corpora.synth import face, text, voice
 
 LABEL_CODES = ("neu", "hap", "sad", "ang", "fru", "exc", "sur", "fea", "dis", "oth", "xxx")
 # Utterances per label in the real release (df_iemocap.csv), by dialog type.

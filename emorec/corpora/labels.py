@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from emorec.data.records import Utterance
+from emorec.corpora.records import Utterance
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def _with_label(u: Utterance, label: str) -> Utterance:
 
 @lru_cache(maxsize=1)
 def _builtin() -> dict[str, dict]:
-    text = resources.files("emorec.data").joinpath("label_sets.yaml").read_text()
+    text = resources.files("emorec.corpora").joinpath("label_sets.yaml").read_text()
     return yaml.safe_load(text)
 
 

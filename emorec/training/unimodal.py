@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emorec.data.labels import LabelSet
-from emorec.data.records import Utterance
+from emorec.corpora.labels import LabelSet
+from emorec.corpora.records import Utterance
 from emorec.preprocess.config import FUNCTIONAL_SETS
 
 STORE_ARRAY = {"frame": "frames", "audio": "spec", "text": "input_ids"}
@@ -104,7 +104,7 @@ def input_kind(arch: str) -> str:
 
 
 def dataset_for(data: ModalityData, kind: str, ids, input_meta: dict, *, train: bool = False, augment=None):
-    from emorec.datasets import StoreDataset
+    from emorec.training.datasets import StoreDataset
 
     labels = data.labels_of(ids) if all(i in data.y for i in ids) else None
     return StoreDataset(data.store, data.rows_of(ids), labels, kind, augment=augment if train else None, **input_meta)
@@ -113,7 +113,7 @@ def dataset_for(data: ModalityData, kind: str, ids, input_meta: dict, *, train: 
 def input_meta_for(data: ModalityData, kind: str, train_ids, normalise: str = "train") -> dict:
     """Normalisation the model's inputs need: statistics of the training rows only, or (`speaker`) of each
     speaker's own rows, for every speaker in `data` (test speakers' unlabelled recordings included)."""
-    from emorec.datasets import FUNCTIONALS, feature_stats, spec_channel_stats
+    from emorec.training.datasets import FUNCTIONALS, feature_stats, spec_channel_stats
 
     if normalise == "speaker":
         if kind not in ("spec", *FUNCTIONALS):
@@ -129,7 +129,7 @@ def input_meta_for(data: ModalityData, kind: str, train_ids, normalise: str = "t
 
 
 def speaker_row_stats(data: ModalityData, kind: str, ids) -> dict:
-    from emorec.datasets import speaker_stats
+    from emorec.training.datasets import speaker_stats
 
     by_speaker: dict[str, list[int]] = {}
     for i, spk in zip(ids, data.speakers_of(ids)):
@@ -140,7 +140,7 @@ def speaker_row_stats(data: ModalityData, kind: str, ids) -> dict:
 def _train_predict(data, kind, mcfg, train_ids, val_ids, predict_sets, work_dir, meta, seed, classes):
     import lightning as L
 
-    from emorec.lightning import fit, load_best, predict_proba
+    from emorec.training.module import fit, load_best, predict_proba
     from emorec.models import get_model
     from emorec.models.ensemble import Ensemble
 
@@ -162,8 +162,8 @@ def _train_predict(data, kind, mcfg, train_ids, val_ids, predict_sets, work_dir,
 def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path, classes, *, crossfit_folds: int, seed: int) -> UnimodalOutputs:
     """The fold's model for one modality (trained on the whole training side) and, for the fusion,
     out-of-fold outputs for the training utterances from `crossfit_folds` models that never saw them."""
-    from emorec.bundle import save_model_dir
-    from emorec.fusion.crossfit import kfold_indices
+    from emorec.inference.bundle import save_model_dir
+    from emorec.training.crossfit import kfold_indices
 
     out_file = model_dir / "outputs.parquet"
     if (model_dir / "done.json").exists() and out_file.exists():
@@ -232,9 +232,9 @@ def fusion_inputs(probs: dict[str, pd.DataFrame], modalities, order, classes, mi
 
 
 def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, classes, modalities, *, seed: int):
-    from emorec.bundle import load_model_dir, save_model_dir
-    from emorec.datasets import FusionDataset
-    from emorec.lightning import fit, load_best
+    from emorec.inference.bundle import load_model_dir, save_model_dir
+    from emorec.training.datasets import FusionDataset
+    from emorec.training.module import fit, load_best
     from emorec.models import get_model
 
     saved = model_dir / "model"
@@ -258,7 +258,7 @@ def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, clas
 
 
 def predict_fusion(model, aligned) -> np.ndarray:
-    from emorec.datasets import FusionDataset
-    from emorec.lightning import predict_proba
+    from emorec.training.datasets import FusionDataset
+    from emorec.training.module import predict_proba
 
     return predict_proba(model, FusionDataset(aligned.X, aligned.mask, None))

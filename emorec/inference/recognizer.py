@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emorec.segment import (
+from emorec.inference.segment import (
     Segment,
     VadConfig,
     clip_to_duration,
@@ -98,14 +98,14 @@ class VideoResult:
         return json.dumps(self.to_dict(), indent=2)
 
     def timeline_png(self) -> bytes:
-        from emorec.timeline import timeline_png
+        from emorec.inference.timeline import timeline_png
 
         return timeline_png([s for s in self.segments if s.label is not None], self.classes, self.duration,
                             title=Path(self.path).name)
 
     def save(self, out_dir, stem: str | None = None, frames: bool = True) -> dict[str, Path]:
         """Write <stem>.json, <stem>.csv, <stem>_timeline.png and (frames=True) <stem>_frames/NNN_<label>.png."""
-        from emorec.timeline import save_timeline
+        from emorec.inference.timeline import save_timeline
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -253,7 +253,7 @@ class Recognizer:
     @classmethod
     def load(cls, path, **kwargs) -> "Recognizer":
         """Load a bundle (directory or .zip written by `emorec export`)."""
-        from emorec.bundle import load_bundle
+        from emorec.inference.bundle import load_bundle
 
         return cls(load_bundle(path), **kwargs)
 
@@ -542,7 +542,7 @@ class Recognizer:
         """For each segment the frame the frame model sees, as (the array preprocessing crops from, an RGB
         preview at most PREVIEW_PX on its long side), all decoded in one pass; when the header's frame count
         was an estimate and a window runs into the real end, the last frame (as in preprocessing)."""
-        from emorec.preprocess.video import VideoError, probe, read_frames
+        from emorec.media.video import VideoError, probe, read_frames
 
         try:
             vinfo = probe(path)
@@ -576,7 +576,7 @@ class Recognizer:
         """An RGB array through the preprocessing's frame conversion (via an RGB video frame)."""
         import av
 
-        from emorec.preprocess.video import VideoInfo
+        from emorec.media.video import VideoInfo
 
         h, w = rgb.shape[:2]
         convert = self._frame_converter(VideoInfo(fps=25.0, n_frames=1, width=w, height=h, declared=True))
@@ -591,7 +591,7 @@ class Recognizer:
     def _frame_converter(self, vinfo):
         """Decoded frame -> (array for crop_frame, exactly as preprocessing converts it; RGB preview)."""
         from emorec.preprocess.unit import frame_converter
-        from emorec.preprocess.video import scaled_rgb, to_rgb
+        from emorec.media.video import scaled_rgb, to_rgb
 
         for_model = frame_converter(self._frame_config(), vinfo)
         scale = min(1.0, PREVIEW_PX / max(vinfo.width, vinfo.height, 1))
@@ -604,7 +604,7 @@ class Recognizer:
         return lambda frame: (for_model(frame), preview(frame))
 
     def _face_finder(self, margin: float):
-        from emorec.preprocess.video import FaceFinder
+        from emorec.media.video import FaceFinder
 
         if self._faces is None or self._faces.margin != margin:
             self._faces = FaceFinder(margin=margin)
@@ -614,7 +614,7 @@ class Recognizer:
         """(side, face seen). 'auto': the half holding the largest detected face; the full frame when that
         face straddles the middle or no face is found. A given side is kept, and with look=True the face is
         looked for there (None = not looked for)."""
-        from emorec.preprocess.video import half_box
+        from emorec.media.video import half_box
 
         finder = self._face_finder(0.0)
         if side and side != "auto":
@@ -636,7 +636,7 @@ class Recognizer:
     def _crop(self, rgb: np.ndarray, side: str) -> tuple[np.ndarray, bool | None]:
         """The training crop (crop, frame_size from model.json) of an array converted like in preprocessing,
         and for crop='face' whether a face was found."""
-        from emorec.preprocess.video import crop_frame
+        from emorec.media.video import crop_frame
 
         cfg = self._frame_config()
         faces = self._face_finder(self._face_margin) if cfg.crop == "face" else None
@@ -655,7 +655,7 @@ class Recognizer:
 
     def _audio_track(self, path, info: MediaInfo):
         """The file's audio, decoded once at the training sample rate (an emorec.preprocess AudioSource)."""
-        from emorec.preprocess.audio import AudioError, AudioSource
+        from emorec.media.audio import AudioError, AudioSource
 
         try:
             return AudioSource(path, self.preprocess.sample_rate)
@@ -664,7 +664,7 @@ class Recognizer:
 
     @staticmethod
     def _samples(track) -> np.ndarray:
-        from emorec.preprocess.audio import AudioError
+        from emorec.media.audio import AudioError
 
         try:
             return track.read(None, None)
@@ -672,7 +672,7 @@ class Recognizer:
             return np.zeros(0, np.float32)
 
     def _audio_window(self, track, seg: Segment, i: int) -> np.ndarray | None:
-        from emorec.preprocess.audio import AudioError
+        from emorec.media.audio import AudioError
 
         try:
             y = track.read_item(i) if isinstance(track, _WholeFiles) else track.read(seg.start, seg.end)
@@ -690,9 +690,9 @@ class Recognizer:
         speaker; that needs several windows, a single one would standardise to zeros)."""
         import torch
 
-        from emorec.datasets import StoreDataset, speaker_stats
-        from emorec.evaluate import input_meta_from
-        from emorec.preprocess.audio import Functionals
+        from emorec.training.datasets import StoreDataset, speaker_stats
+        from emorec.training.evaluate import input_meta_from
+        from emorec.media.audio import Functionals
 
         kind = self._audio_kind
         if self._functionals is None:
@@ -716,7 +716,7 @@ class Recognizer:
         per-speaker statistics, with those of these windows: one recording is taken as one speaker)."""
         import torch
 
-        from emorec.preprocess.audio import SpectrogramMaker, to_float16
+        from emorec.media.audio import SpectrogramMaker, to_float16
 
         if self._spec_maker is None:
             self._spec_maker = SpectrogramMaker.from_config(self.preprocess)
@@ -724,7 +724,7 @@ class Recognizer:
         x = torch.from_numpy(imgs)
         inp = self.meta["audio"]["input"]
         if inp.get("normalise") == "speaker":  # trained on per-speaker statistics: this recording's own
-            from emorec.datasets import spec_bin_stats
+            from emorec.training.datasets import spec_bin_stats
 
             mean, std = spec_bin_stats(imgs)
             x = (x - torch.from_numpy(mean)[None, ..., None]) / torch.from_numpy(std)[None, ..., None]
@@ -766,7 +766,7 @@ class _WholeFiles:
         self.paths, self.sr = [str(p) if p else "" for p in paths], sr
 
     def read_item(self, i: int) -> np.ndarray:
-        from emorec.preprocess.audio import load_window
+        from emorec.media.audio import load_window
 
         return load_window(self.paths[i], None, None, self.sr)
 
@@ -779,7 +779,7 @@ def frame_index(start: float, end: float, fps: float, n_frames: int, k: int = 1,
     `pick_frames(a, max(a, b), k, last)` of the window's frames [a, b], of which training uses the middle one
     (k = 1: the middle frame). None when the window starts past the last frame of a video whose header
     states its frame count."""
-    from emorec.preprocess.video import frame_window, pick_frames
+    from emorec.media.video import frame_window, pick_frames
 
     if end <= start:
         return None
@@ -799,6 +799,6 @@ def _mono(samples) -> np.ndarray:
 
 
 def _resample(x: np.ndarray, sr: int, target: int) -> np.ndarray:
-    from emorec.preprocess.audio import _to_mono_rate
+    from emorec.media.audio import _to_mono_rate
 
     return _to_mono_rate(x, sr, target)

@@ -7,7 +7,7 @@ import csv
 import io
 from pathlib import Path
 
-from emorec.data.records import Problem
+from emorec.corpora.records import Problem
 
 
 def _cp1252_fallback(err: UnicodeDecodeError):

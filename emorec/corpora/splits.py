@@ -16,7 +16,7 @@ from typing import Literal
 
 import pydantic
 
-from emorec.data.records import Utterance
+from emorec.corpora.records import Utterance
 
 _VAL_NAMES = {"dev", "val", "valid", "validation"}
 

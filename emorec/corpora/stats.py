@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from emorec.data.labels import LabelSet
-from emorec.data.records import CorpusData
-from emorec.data.splits import SplitSpec, natural_sorted, make_folds
+from emorec.corpora.labels import LabelSet
+from emorec.corpora.records import CorpusData
+from emorec.corpora.splits import SplitSpec, natural_sorted, make_folds
 
 
 def corpus_stats(data: CorpusData, label_set: LabelSet | None = None, split: SplitSpec | None = None) -> dict:

@@ -1,0 +1,1 @@
+"""Inference: bundles, segmentation, the Recognizer, results and timelines."""
