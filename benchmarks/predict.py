@@ -91,7 +91,7 @@ def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, see
 
 def demo_bundle(out: Path) -> tuple[Path, str]:
     """A bundle with the demo configuration's architectures, inputs and sizes, freshly initialised."""
-    from emorec.inference.bundle import build_untrained_bundle
+    from emorec.inference import build_untrained_bundle
     from emorec.config import load_config
 
     cfg = load_config("demo")
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from emorec.inference.recognizer import Recognizer
+    from emorec.inference import Recognizer
 
     torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -147,7 +147,7 @@ def main(argv=None) -> int:
             if best is None or total < best[0]:
                 best = (total, dict(result.timings), result)
     total, timings, result = best
-    stages = ["probe", "audio_decode", "decode", "crops", "spectrograms", "tokenize", "frame_model", "audio_model", "text_model", "fusion"]
+    stages = list(timings)
     print(f"segments: {len(result.segments)}  modalities: {sorted({m for s in result.segments for m in s.modalities})}")
     print(f"{'stage':<14}{'seconds':>9}{'share':>8}")
     for s in stages:

@@ -56,10 +56,10 @@ def warm_up(cfg) -> None:
     import cv2  # noqa: F401
     import librosa  # noqa: F401
 
-    from emorec.media.audio import SpectrogramMaker, to_float16
-    from emorec.preprocess.text import load_tokenizer
+    from emorec.inputs.melspec import to_float16
+    from emorec.inputs.tokens import load_tokenizer
 
-    to_float16(SpectrogramMaker.from_config(cfg)(np.zeros(cfg.sample_rate, np.float32))[0])
+    to_float16(cfg.input("spec").maker(np.zeros(cfg.sample_rate, np.float32))[0])
     load_tokenizer(cfg.tokenizer)
 
 
@@ -92,15 +92,14 @@ def run_pipeline(root: str, out: str, workers: int, repeat: int, queue) -> None:
 def run_straightforward(root: str, out: str, repeat: int, queue) -> None:
     """Per utterance: OpenCV open + seek + read, librosa.load of the whole dialog wav + slice."""
     from emorec.corpora.corpora import read_corpus
-    from emorec.media.audio import SpectrogramMaker
-    from emorec.preprocess.text import load_tokenizer
+    from emorec.inputs.tokens import load_tokenizer
 
     utts = read_corpus("iemocap", root).utterances
     cfg = bench_config(Path(out))
     warm_up(cfg)
     one_thread_per_library()
     tok = load_tokenizer(cfg.tokenizer)
-    spec = SpectrogramMaker.from_config(cfg)
+    spec = cfg.input("spec").maker
     base = _rss_mb()
     times, cpu = [], []
     for _ in range(repeat):
@@ -118,8 +117,8 @@ def straightforward(utts, cfg, tok, spec):
     import cv2
     import librosa
 
-    from emorec.media.audio import to_float16
-    from emorec.preprocess.text import clean_text
+    from emorec.inputs.melspec import to_float16
+    from emorec.inputs.tokens import clean_text
     from emorec.media.video import crop_frame, frame_window, pick_frames
 
     frames, specs, ids = [], [], []

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from emorec.inference.bundle import BundleError, load_model_dir, save_model_dir
+from emorec.models.saved import BundleError, load_model_dir, save_model_dir
+from emorec.preprocess.config import PreprocessConfig
 from emorec.models import get_model
 from emorec.models.ensemble import Ensemble, build_model
 
@@ -35,15 +36,15 @@ def test_an_ensemble_saves_and_loads_with_its_member_count(tmp_path):
     torch.manual_seed(1)
     ens = build_model("egemaps_mlp", 3, ensemble=2, hidden=8, layers=1).eval()
     meta = {"name": "egemaps_mlp", "modality": "audio", "num_classes": 3, "kwargs": {"hidden": 8, "layers": 1},
-            "classes": ["a", "b", "c"], "input": {}, "ensemble": 2}
+            "classes": ["a", "b", "c"], "input": PreprocessConfig().input("egemaps").meta().model_dump(), "ensemble": 2}
     save_model_dir(ens, tmp_path / "m", meta)
     loaded, saved = load_model_dir(tmp_path / "m")
     x = torch.randn(4, 88)
     with torch.no_grad():
         assert torch.equal(loaded(x), ens(x))
-    assert saved["ensemble"] == 2 and isinstance(loaded, Ensemble)
+    assert saved.ensemble == 2 and isinstance(loaded, Ensemble)
     for bad in (0, "2", True):
-        with pytest.raises(BundleError, match="'ensemble' must be a whole number"):
+        with pytest.raises(BundleError, match="ensemble: Input should be"):
             save_model_dir(ens, tmp_path / f"bad{bad}", {**meta, "ensemble": bad})
 
 
@@ -85,17 +86,16 @@ def test_ensemble_run_trains_each_member_and_evaluate_reproduces_it(tmp_path):
 
 
 def test_a_bundle_with_a_text_ensemble_predicts_the_members_mean(tmp_path):
-    from emorec.inference.bundle import write_bundle
-    from emorec.inference.recognizer import Recognizer
-    from emorec.preprocess.text import tokenize
+    from emorec.inference import Recognizer, write_bundle
+    from emorec.inputs.tokens import tokenize
 
     torch.manual_seed(2)
     classes = ["neu", "hap", "sad"]
     ens = build_model("text", 3, ensemble=2, encoder="minilm").eval()
+    kind = PreprocessConfig(max_length=16, punctuation="ascii").input("text")
     meta = {"name": "text", "modality": "text", "num_classes": 3, "kwargs": {"encoder": "minilm"}, "classes": classes,
-            "ensemble": 2, "input": {"tokenizer": "minilm", "max_length": 16, "tags": "keep", "punctuation": "ascii"}}
-    bundle = write_bundle(tmp_path / "bundle", {"text": (ens, meta)}, classes,
-                          preprocess={"tokenizer": "minilm", "max_length": 16, "punctuation": "ascii"})
+            "ensemble": 2, "input": kind.meta().model_dump()}
+    bundle = write_bundle(tmp_path / "bundle", {"text": (ens, meta)}, classes)
     pred = Recognizer.load(bundle).predict_utterance(text="I can’t believe it!")
     ids, mask = tokenize(["I can't believe it!"], "minilm", 16)
     x = {"input_ids": torch.from_numpy(ids).long(), "attention_mask": torch.from_numpy(mask).long()}

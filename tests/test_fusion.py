@@ -10,7 +10,7 @@ import torch
 
 from emorec.training.datasets import FusionDataset
 from emorec.fusion import FusionTransformer, align, kfold_indices, out_of_fold_predict
-from emorec.training.module import FitConfig, fit, load_best, predict_proba
+from emorec.training.fit import FitConfig, fit, load_best, predict_proba
 from emorec.models import get_model
 
 torch.set_num_threads(1)  # the CPUs are shared: more threads only contend

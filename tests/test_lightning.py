@@ -10,10 +10,14 @@ import pandas as pd
 import pytest
 import torch
 
-from emorec.training.datasets import (IMAGENET_MEAN, IMAGENET_STD, Augment, FusionDataset, StoreDataset, feature_stats,
-                             spec_channel_stats)
-from emorec.training.module import (EmotionClassifier, FitConfig, class_weights_for, fit, load_best, load_weights,
-                              predict_proba, save_weights, unweighted_accuracy, _sampler)
+from emorec.inputs.augment import Augment
+from emorec.inputs.frames import IMAGENET_MEAN, IMAGENET_STD
+from emorec.inputs.spectrogram import spec_channel_stats
+from emorec.training.datasets import FusionDataset, StoreDataset
+from kinds import fitted, make_kind
+from emorec.training.fit import (FitConfig, _sampler, class_weights_for, fit, load_best, load_weights, predict_proba,
+                                save_weights)
+from emorec.training.module import EmotionClassifier, unweighted_accuracy
 from emorec.models import get_model
 
 torch.set_num_threads(1)  # the CPUs are shared: more threads only contend
@@ -29,8 +33,8 @@ def egemaps_data(n=160, seed=0):
 
 
 def egemaps_sets(arrays, y, tr, va):
-    stats = feature_stats(arrays, tr)
-    return [StoreDataset(arrays, r, y[r], "egemaps", egemaps_stats=stats) for r in (tr, va)]
+    kind = fitted("egemaps", arrays, tr)
+    return [StoreDataset(arrays, r, y[r], kind) for r in (tr, va)]
 
 
 class KillAtEpochEnd(L.Callback):
@@ -105,9 +109,9 @@ def test_early_stopping_marks_the_run_finished(tmp_path):
     arrays, y = egemaps_data()
     rng = np.random.default_rng(5)
     y_noise = rng.integers(0, C, len(y))  # labels unrelated to features: val UA cannot keep improving
-    stats = feature_stats(arrays, np.arange(120))
-    train = StoreDataset(arrays, np.arange(120), y_noise[:120], "egemaps", egemaps_stats=stats)
-    val = StoreDataset(arrays, np.arange(120, 160), y_noise[120:], "egemaps", egemaps_stats=stats)
+    kind = fitted("egemaps", arrays, np.arange(120))
+    train = StoreDataset(arrays, np.arange(120), y_noise[:120], kind)
+    val = StoreDataset(arrays, np.arange(120, 160), y_noise[120:], kind)
     cfg = FitConfig(epochs=40, batch_size=32, patience=2, enable_progress_bar=False)
     L.seed_everything(0)
     result = fit(get_model("egemaps_mlp", C), train, val, C, cfg, tmp_path / "es")
@@ -161,12 +165,12 @@ def test_unweighted_accuracy_is_mean_recall():
 def test_frames_are_normalised_and_middle_frame_is_used():
     frames = np.zeros((2, 3, 4, 5, 3), dtype=np.uint8)
     frames[:, 1] = 255  # the middle of three frames is white
-    ds = StoreDataset({"frames": frames}, [1], [2], "frame")
+    ds = StoreDataset({"frames": frames}, [1], [2], make_kind("frames"))
     x, y = ds[0]
     assert x.shape == (3, 4, 5) and y.item() == 2
     expected = (1.0 - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD)
     np.testing.assert_allclose(x[:, 0, 0].numpy(), expected, rtol=1e-5)
-    mean = StoreDataset({"frames": frames}, [0], None, "frame", frame_pick="mean")[0]
+    mean = StoreDataset({"frames": frames}, [0], None, make_kind("frames", options={"frame_pick": "mean"}))[0]
     assert mean[1].item() == -1
     np.testing.assert_allclose(mean[0][:, 0, 0].numpy(), (1 / 3 - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD),
                                rtol=1e-4)
@@ -184,17 +188,19 @@ def test_spec_stats_use_training_rows_only_and_memmaps_work(tmp_path):
             return np.load(tmp_path / f"{name}.npy", mmap_mode="r")
 
     arrays = Store()
-    mean, std = spec_channel_stats(arrays, np.arange(5), chunk=2)
+    mean, std = spec_channel_stats(arrays.array("spec"), np.arange(5), chunk=2)
     np.testing.assert_allclose(mean, spec[:5].astype(np.float64).mean(axis=(0, 2, 3)), rtol=1e-4)
     np.testing.assert_allclose(std, spec[:5].astype(np.float64).std(axis=(0, 2, 3)), rtol=1e-3)
-    ds = StoreDataset(arrays, np.arange(5), np.zeros(5), "audio", spec_stats=(mean, std))
+    kind = fitted("spec", arrays, np.arange(5))
+    np.testing.assert_allclose(kind.stats["mean"].reshape(-1), mean)
+    ds = StoreDataset(arrays, np.arange(5), np.zeros(5), kind)
     xs = torch.stack([ds[i][0] for i in range(5)])
     np.testing.assert_allclose(xs.mean(dim=(0, 2, 3)).numpy(), 0.0, atol=1e-2)
 
 
 def test_spec_augment_masks_bands():
     spec = np.ones((1, 3, 16, 40), dtype=np.float16)
-    ds = StoreDataset({"spec": spec}, [0], [0], "audio",
+    ds = StoreDataset({"spec": spec}, [0], [0], make_kind("spec"),
                       augment={"time_masks": 1, "time_width": 10, "freq_masks": 1, "freq_width": 4}, seed=3)
     zeros = [(ds[0][0] == 0).float().mean().item() for _ in range(20)]
     assert max(zeros) > 0 and max(zeros) < 0.5
@@ -205,13 +211,15 @@ def test_spec_augment_masks_bands():
 def test_text_items_are_long_dicts_and_fusion_items_carry_the_mask():
     ids = np.arange(12, dtype=np.int32).reshape(3, 4)
     att = np.array([[1, 1, 0, 0]] * 3, dtype=np.uint8)
-    x, y = StoreDataset({"input_ids": ids, "attention_mask": att}, [2], [1], "text")[0]
+    x, y = StoreDataset({"input_ids": ids, "attention_mask": att}, [2], [1], make_kind("text"))[0]
     assert x["input_ids"].dtype == torch.long and x["input_ids"].tolist() == [8, 9, 10, 11]
     assert x["attention_mask"].tolist() == [1, 1, 0, 0]
     item, _ = FusionDataset(np.ones((2, 3, 4)), np.array([[1, 0, 1], [1, 1, 1]], bool), [0, 1])[0]
     assert item["x"].shape == (3, 4) and item["mask"].tolist() == [True, False, True]
-    with pytest.raises(ValueError, match="modality must be one of"):
+    with pytest.raises(TypeError, match="kind must be an emorec.inputs.InputKind"):
         StoreDataset({}, [0], None, "video")
+    with pytest.raises(KeyError, match="unknown input kind 'video'"):
+        make_kind("video")
 
 
 def test_adamw_with_warmup_and_linear_decay(tmp_path):

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from emorec.training.datasets import StoreDataset, spec_bin_stats, speaker_stats
+from emorec.inputs.spectrogram import spec_bin_stats
+from emorec.training.datasets import StoreDataset, speaker_stats
+from kinds import make_kind
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -21,8 +23,9 @@ def test_each_speaker_is_standardised_with_its_own_statistics():
     a = rng.normal(5.0, 3.0, (20, 88)).astype(np.float32)
     b = rng.normal(-2.0, 0.5, (30, 88)).astype(np.float32)
     arrays = {"egemaps": np.concatenate([a, b])}
-    stats = speaker_stats(arrays, {"A": np.arange(20), "B": np.arange(20, 50)}, "egemaps")
-    ds = StoreDataset(arrays, np.arange(50), None, "egemaps", row_stats=stats)
+    kind = make_kind("egemaps", options={"normalise": "speaker"})
+    stats = speaker_stats(arrays, kind, {"A": np.arange(20), "B": np.arange(20, 50)})
+    ds = StoreDataset(arrays, np.arange(50), None, kind, row_stats=stats)
     x = torch.stack([ds[i][0] for i in range(50)]).numpy()
     for rows in (slice(0, 20), slice(20, 50)):
         assert np.allclose(x[rows].mean(0), 0, atol=1e-4) and np.allclose(x[rows].std(0), 1, atol=1e-3)
@@ -32,14 +35,17 @@ def test_spectrograms_are_standardised_per_channel_and_frequency_row():
     rng = np.random.default_rng(1)
     spec = rng.normal(0, 1, (12, 3, 8, 16)).astype(np.float32) + np.arange(8, dtype=np.float32)[None, None, :, None] * 10
     arrays = {"spec": spec.astype(np.float16)}
-    stats = speaker_stats(arrays, {"s": np.arange(12)}, "spec")
-    ds = StoreDataset(arrays, np.arange(12), None, "audio", row_stats=stats)
+    kind = make_kind("spec", options={"normalise": "speaker"})
+    stats = speaker_stats(arrays, kind, {"s": np.arange(12)})
+    ds = StoreDataset(arrays, np.arange(12), None, kind, row_stats=stats)
     x = torch.stack([ds[i][0] for i in range(12)]).numpy()
     assert np.allclose(x.mean(axis=(0, 3)), 0, atol=1e-3)
     mean, std = spec_bin_stats(arrays["spec"])
     assert mean.shape == std.shape == (3, 8)
     with pytest.raises(ValueError, match="no speaker statistics"):
-        StoreDataset(arrays, np.arange(13), None, "audio", row_stats={k: v for k, v in stats.items() if k != 3})
+        StoreDataset(arrays, np.arange(13), None, kind, row_stats={k: v for k, v in stats.items() if k != 3})
+    with pytest.raises(ValueError, match="speaker normalisation is for spectrogram or openSMILE"):
+        speaker_stats(arrays, make_kind("text"), {"s": np.arange(12)})
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"real test data not found at {DATA}")
@@ -72,12 +78,12 @@ def test_speaker_normalised_functionals_learn_and_evaluate_reproduces_them(featu
     again = evaluate_run(tmp_path / "run", "ravdess", str(root), split="config", out=tmp_path / "eval",
                          corpus_options={"modalities": ["audio"], "channel": "speech"})
     assert again["audio"]["accuracy"] == pytest.approx(audio["accuracy"])
-    saved = json.loads(next((tmp_path / "run").rglob("model.json")).read_text())
-    assert saved["input"]["normalise"] == "speaker" and f"{features}_mean" not in saved["input"]
-    assert saved["input"][features] is True
+    saved = json.loads(next((tmp_path / "run").rglob("model.json")).read_text())["input"]
+    assert saved["kind"] == features and saved["options"] == {"normalise": "speaker"}
+    assert saved["settings"][features] is True
+    assert len(saved["stats"]["mean"]) == {"egemaps": 88, "compare": 6373}[features]  # training rows: the one-clip fallback
     # the exported model predicts an actor's clips as the run did when given all of that actor's clips
-    from emorec.inference.bundle import export_bundle
-    from emorec.inference.recognizer import Recognizer
+    from emorec.inference import Recognizer, export_bundle
 
     rec = Recognizer.load(export_bundle(tmp_path / "run", tmp_path / "bundle"))
     wavs = sorted((root / "Actor_05").glob("*.wav"))

@@ -17,9 +17,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from emorec.inference.bundle import build_untrained_bundle
-from emorec.inference.recognizer import MediaError, Recognizer, SegmentPrediction, VideoResult, frame_index
+from emorec.inference import MediaError, Recognizer, SegmentPrediction, VideoResult, build_untrained_bundle
 from emorec.inference.segment import Segment
+from emorec.inputs.frames import window_frame_indices
+from emorec.media.video import VideoInfo
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -60,6 +61,12 @@ def synth(tmp_path_factory):
     d = tmp_path_factory.mktemp("synth")
     video, srt, cues = _bench().make_clip(d / "talk.mp4", 8.0, (320, 180), seed=3)
     return video, srt, cues
+
+
+def frame_index(start, end, fps, n_frames, k=1):
+    """The frame the frame model sees for [start, end] (the middle of its k picks)."""
+    picks = window_frame_indices(start, end, VideoInfo(fps=fps, n_frames=n_frames, width=640, height=360, declared=True), k)
+    return None if picks is None else picks[len(picks) // 2]
 
 
 def _check_probs(seg: SegmentPrediction):
@@ -177,11 +184,11 @@ def test_missing_modalities_use_the_mask_or_the_average(rec, bundle, synth, tmp_
 
 
 def test_fusion_choice_and_predict_utterance(rec):
-    assert rec._choose_fusion(["frame", "audio", "text"]) == "fusion"
-    assert rec._choose_fusion(["frame", "audio"]) == "fusion"
-    assert rec._choose_fusion(["audio", "text"]) == "audio_text"  # the tightest fusion covering what is there
-    assert rec._choose_fusion(["text"]) == "audio_text"
-    assert rec._choose_fusion([]) is None
+    assert rec.fuser.choose(["frame", "audio", "text"]) == "fusion"
+    assert rec.fuser.choose(["frame", "audio"]) == "fusion"
+    assert rec.fuser.choose(["audio", "text"]) == "audio_text"  # the tightest fusion covering what is there
+    assert rec.fuser.choose(["text"]) == "audio_text"
+    assert rec.fuser.choose([]) is None
     rng = np.random.default_rng(0)
     t = np.arange(8000 * 2) / 8000
     speech = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
@@ -234,7 +241,7 @@ def test_video_result_roundtrip(rec, clips):
     d = json.loads(r.to_json())
     assert d["classes"] == CLASSES and len(d["segments"]) == len(r.segments)
     assert set(d["segments"][0]) >= {"start", "end", "label", "probs", "modalities", "text"}
-    assert {"probe", "audio_decode", "decode", "crops", "spectrograms", "frame_model", "audio_model", "fusion"} <= set(r.timings)
+    assert {"probe", "audio_decode", "decode", "crops", "audio_features", "frame_model", "audio_model", "fusion"} <= set(r.timings)
 
 
 def _faceless_clip(path: Path, seconds: float = 3.0):
@@ -292,21 +299,21 @@ def test_predict_segments_matches_the_feature_store(rec, synth, tmp_path):
             for i, (a, b, side, _, txt) in enumerate(cues)]
     utts.append(Utterance(utt_id="late", corpus="clip", label="neutral", start=7.5, end=9.0, text="[LAUGHTER]",
                           side="right", dialog="d", video_path=str(video), audio_path=str(video), order=len(cues)))
-    cfg = rec.preprocess.model_copy(update={"corpus": "clip", "audio_source": "dialog", "out": str(tmp_path)})
+    from emorec.preprocess.config import PreprocessConfig
+
+    cfg = PreprocessConfig(**{**rec.bundle.info["preprocess"], "corpus": "clip", "audio_source": "dialog",
+                              "out": str(tmp_path)})
     store = preprocess_utterances(utts, cfg, progress=False, store_dir=tmp_path / "store")
     result = rec.predict_segments(video, [(u.start, u.end, u.text, u.side) for u in utts])
     fps, n_frames = 30.0, 240
     assert store.manifest.frame_indices.tolist()[:-1] == [str(frame_index(u.start, u.end, fps, n_frames)) for u in utts[:-1]]
-    audio_in = rec.meta["audio"]["input"]
-    stats = {"frame": {}, "audio": {"spec_stats": (audio_in["spec_mean"], audio_in["spec_std"])}, "text": {}}
     for m in ("frame", "audio", "text"):
         ok = store.ok(m)
         rows = np.flatnonzero(ok)
-        ds = StoreDataset(store, rows, None, m, **stats[m])
-        xs = [ds[i][0] for i in range(len(ds))]
-        x = {k: torch.stack([d[k] for d in xs]) for k in xs[0]} if m == "text" else torch.stack(xs)
+        ds = StoreDataset(store, rows, None, rec.runners[m].kind)
+        x = torch.utils.data.default_collate([ds[i][0] for i in range(len(ds))])
         with torch.no_grad():
-            want = torch.softmax(rec.unimodal[m](x), -1).numpy()
+            want = torch.softmax(rec.runners[m].model(x), -1).numpy()
         got = np.array([[result.segments[r].per_modality[m][c] for c in CLASSES] for r in rows])
         np.testing.assert_allclose(got, want, atol=2e-5, err_msg=m)
         for r in np.flatnonzero(~ok):  # what preprocessing could not make is missing here too
@@ -342,34 +349,45 @@ def test_separate_audio_file_feeds_the_audio_model(rec, bundle, synth, tmp_path)
     assert bad.exit_code != 0 and "nope.wav" in bad.output
 
 
-def test_speaker_normalised_audio_model_standardises_each_recording(rec):
+def _model_inputs(runner, windows, monkeypatch) -> np.ndarray:
+    """What the audio runner feeds its model for these windows."""
+    seen = []
+    monkeypatch.setattr(runner, "probs", lambda inputs: seen.append(torch.stack(inputs)) or np.zeros((len(inputs), 4)))
+    runner.run(windows, [])
+    monkeypatch.undo()
+    return seen[0].numpy()
+
+
+def test_speaker_normalised_audio_model_standardises_each_recording(rec, monkeypatch):
     """A model trained with `normalise: speaker` sees each recording standardised with its own statistics."""
-    saved = dict(rec.meta["audio"]["input"])
+    from emorec.inference.runners import AudioRunner
+
     rng = np.random.default_rng(0)
     windows = [rng.normal(0, 0.1, 16000).astype(np.float32) * (1 + k) for k in range(4)]
-    try:
-        rec.meta["audio"]["input"] = {**saved, "normalise": "speaker"}
-        x = rec._spectrograms(windows).numpy()
-    finally:
-        rec.meta["audio"]["input"] = saved
+    trained = rec.runners["audio"]
+    speaker = AudioRunner("audio", trained.model, trained.meta)
+    speaker.kind = type(trained.kind)(trained.kind.settings, {"normalise": "speaker"}, trained.kind.stats)
+    x = _model_inputs(speaker, windows, monkeypatch)
     assert np.allclose(x.mean(axis=(0, 3)), 0, atol=1e-3)  # per channel and frequency row, over the recording
-    assert not np.allclose(rec._spectrograms(windows).numpy().mean(axis=(0, 3)), 0, atol=1e-3)
+    assert not np.allclose(_model_inputs(trained, windows, monkeypatch).mean(axis=(0, 3)), 0, atol=1e-3)
 
 
-def _functionals_bundle(tmp_path, arch, normalise):
-    from emorec.inference.bundle import write_bundle
+def _functionals_bundle(tmp_path, arch, normalise, stats=True):
+    from emorec.inference import write_bundle
     from emorec.models import get_model
+    from emorec.preprocess.config import PreprocessConfig
 
-    kind = arch.split("_")[0]
-    dim = {"egemaps": 88, "compare": 6373}[kind]
+    name = arch.split("_")[0]
+    dim = {"egemaps": 88, "compare": 6373}[name]
     torch.manual_seed(0)
     model = get_model(arch, 2).eval()
     rng = np.random.default_rng(0)
-    inp = {"kind": kind, "normalise": normalise, kind: True}
-    if normalise == "train":
-        inp.update({f"{kind}_mean": rng.normal(0, 1, dim).tolist(), f"{kind}_std": rng.uniform(0.5, 2, dim).tolist()})
-    meta = {"name": arch, "modality": "audio", "num_classes": 2, "kwargs": {}, "classes": ["a", "b"], "input": inp}
-    return write_bundle(tmp_path / "b", {"audio": (model, meta)}, ["a", "b"], preprocess={"sample_rate": 16000}), model, inp
+    kind = PreprocessConfig(**{name: True}).input(name, {"normalise": normalise})
+    if stats:
+        kind = kind.with_stats({"mean": rng.normal(0, 1, dim), "std": rng.uniform(0.5, 2, dim)})
+    meta = {"name": arch, "modality": "audio", "num_classes": 2, "kwargs": {}, "classes": ["a", "b"],
+            "input": kind.meta().model_dump()}
+    return write_bundle(tmp_path / "b", {"audio": (model, meta)}, ["a", "b"]), model, kind
 
 
 def _tone(seconds, f0, sr=16000):
@@ -379,13 +397,12 @@ def _tone(seconds, f0, sr=16000):
 
 @pytest.mark.parametrize("arch", ["egemaps_mlp", "compare_mlp"])
 def test_functionals_models_predict_from_the_training_statistics(arch, tmp_path):
-    from emorec.media.audio import Functionals
+    from emorec.inputs.functionals import Functionals
 
-    bundle, model, inp = _functionals_bundle(tmp_path, arch, "train")
+    bundle, model, kind = _functionals_bundle(tmp_path, arch, "train")
     y = _tone(1.5, 220)
     pred = Recognizer.load(bundle).predict_utterance(audio=(y, 16000))
-    kind = inp["kind"]
-    x = (Functionals(16000, kind)(y) - np.asarray(inp[f"{kind}_mean"])) / np.asarray(inp[f"{kind}_std"])
+    x = (Functionals(16000, kind.name)(y) - kind.stats["mean"]) / kind.stats["std"]
     with torch.no_grad():
         want = torch.softmax(model(torch.from_numpy(x[None].astype(np.float32))), 1)[0].numpy()
     np.testing.assert_allclose([pred.probs["a"], pred.probs["b"]], want, atol=1e-5)
@@ -394,10 +411,9 @@ def test_functionals_models_predict_from_the_training_statistics(arch, tmp_path)
 def test_speaker_standardised_functionals_use_the_recording_and_need_several_utterances(tmp_path):
     import soundfile as sf
 
-    from emorec.training.datasets import feature_stats
-    from emorec.media.audio import Functionals
+    from emorec.inputs.functionals import Functionals, feature_stats
 
-    bundle, model, _ = _functionals_bundle(tmp_path, "egemaps_mlp", "speaker")
+    bundle, model, _ = _functionals_bundle(tmp_path, "egemaps_mlp", "speaker", stats=False)
     wavs, ys = [], [_tone(1.0, 180), _tone(1.2, 260), _tone(0.8, 330)]
     for i, y in enumerate(ys):
         wavs.append(tmp_path / f"u{i}.wav")
@@ -405,11 +421,33 @@ def test_speaker_standardised_functionals_use_the_recording_and_need_several_utt
     rec = Recognizer.load(bundle)
     result = rec.predict_segments(wavs[0], [(0.0, 1.0), (0.0, 1.2), (0.0, 0.8)], audio=[str(w) for w in wavs])
     feats = np.stack([Functionals(16000)(y) for y in ys])
-    mean, std = feature_stats({"egemaps": feats}, np.arange(3), "egemaps")
+    mean, std = feature_stats(feats, np.arange(3))
     with torch.no_grad():
         want = torch.softmax(model(torch.from_numpy(((feats - mean) / std).astype(np.float32))), 1).numpy()
     got = np.array([[s.probs["a"], s.probs["b"]] for s in result.segments])
     np.testing.assert_allclose(got, want, atol=1e-5)
-    assert "functionals" in result.timings
+    assert {"audio_features", "audio_model"} <= set(result.timings)
     with pytest.raises(ValueError, match="needs several utterances of a speaker"):
         rec.predict_utterance(audio=(ys[0], 16000))
+
+
+def test_a_speaker_normalised_model_falls_back_to_training_statistics_on_one_clip(tmp_path):
+    """The voice model of a bundle works on a single clip: the training speakers' statistics stand in."""
+    from emorec.inputs.functionals import Functionals
+
+    bundle, model, kind = _functionals_bundle(tmp_path, "egemaps_mlp", "speaker")
+    y = _tone(1.0, 200)
+    rec = Recognizer.load(bundle)
+    result = rec.predict_segments(_write_wav(tmp_path / "one.wav", y), [(0.0, 1.0)])
+    x = (Functionals(16000)(y) - kind.stats["mean"]) / kind.stats["std"]
+    with torch.no_grad():
+        want = torch.softmax(model(torch.from_numpy(x[None].astype(np.float32))), 1)[0].numpy()
+    np.testing.assert_allclose([result.segments[0].probs[c] for c in ("a", "b")], want, atol=1e-5)
+    assert any("one utterance only" in w for w in result.warnings)
+
+
+def _write_wav(path, y, sr=16000):
+    import soundfile as sf
+
+    sf.write(path, y, sr, subtype="FLOAT")
+    return path

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from emorec.media.audio import AudioError, AudioSource, Functionals, SpectrogramMaker, load_window
+from emorec.inputs.functionals import Functionals
+from emorec.media.audio import AudioError, AudioSource, load_window
 from emorec.preprocess.config import PreprocessConfig
 
 
@@ -62,7 +63,8 @@ def test_missing_and_unreadable_audio(tmp_path):
 
 def test_hop_makes_max_audio_seconds_fill_T_columns():
     cfg = PreprocessConfig()
-    assert cfg.hop_length * cfg.spec_size[1] == pytest.approx(cfg.max_audio_seconds * cfg.sample_rate, abs=cfg.spec_size[1])
+    hop = cfg.settings_of("spec").hop_length
+    assert hop * cfg.spec_size[1] == pytest.approx(cfg.max_audio_seconds * cfg.sample_rate, abs=cfg.spec_size[1])
     with pytest.raises(ValueError):
         PreprocessConfig(max_audio_seconds=60.0, spec_size=(64, 32))  # hop above n_fft
 
@@ -71,7 +73,7 @@ def test_hop_makes_max_audio_seconds_fill_T_columns():
 @pytest.mark.parametrize("size", [(128, 128), (64, 96)])
 def test_spectrogram_shape_and_finite_values(recipe, size):
     cfg = PreprocessConfig(spec_recipe=recipe, spec_size=size, n_mels=size[0] if size[0] == 128 else 80)
-    maker = SpectrogramMaker.from_config(cfg)
+    maker = cfg.input("spec").maker
     rng = np.random.default_rng(0)
     for seconds in (0.05, 1.0, cfg.max_audio_seconds, 11.0):
         y = (0.1 * rng.standard_normal(int(seconds * cfg.sample_rate))).astype(np.float32)
@@ -90,7 +92,7 @@ def test_spectrogram_shape_and_finite_values(recipe, size):
 
 def test_short_clips_are_padded_with_silence_and_long_ones_center_cropped():
     cfg = PreprocessConfig(spec_size=(64, 64), n_mels=64, max_audio_seconds=2.0)
-    maker = SpectrogramMaker.from_config(cfg)
+    maker = cfg.input("spec").maker
     n = maker.samples
     y = np.arange(3 * n, dtype=np.float32)
     cut, valid = maker.fit_length(y)

@@ -1,11 +1,11 @@
-"""Transcript tag cleaning and tokenisation (emorec.preprocess.text)."""
+"""Transcript tag cleaning and tokenisation (emorec.inputs.tokens)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from emorec.preprocess.text import clean_text, load_tokenizer, tokenize
+from emorec.inputs.tokens import clean_text, load_tokenizer, tokenize
 
 RAW = "Oh [LAUGHTER] that's  funny. [BREATHING] [GARBAGE] Yes [SIGH]"
 

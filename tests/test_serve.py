@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from emorec.inference.bundle import build_untrained_bundle
-from emorec.inference.recognizer import Recognizer
+from emorec.inference import build_untrained_bundle
+from emorec.inference import Recognizer
 from emorec.serve import create_app
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emorec.training.datasets import Augment, StoreDataset
-from emorec.media.audio import SpectrogramMaker
-from emorec.training.augment import add_noise, change_speed, perturb
+from emorec.inputs.augment import Augment, add_noise, change_speed, perturb
+from emorec.inputs.melspec import SpectrogramMaker
+from emorec.training.datasets import StoreDataset
+from kinds import make_kind
 
 SR = 16000
 MAKER = SpectrogramMaker(SR, 512, 160, 64, (64, 96), "mel_deltas")
@@ -65,18 +66,13 @@ def test_dataset_perturbs_training_items_and_checks_the_recipe():
     img, _ = MAKER(_voice())
     arrays = {"spec": np.stack([img, img]).astype(np.float16)}
     aug = {"time_masks": 0, "freq_masks": 0, "speed": 0.15, "noise_snr": [5, 20], "noise_prob": 1.0}
-    ds = StoreDataset(arrays, [0, 1], [0, 1], "audio", augment=aug)
+    ds = StoreDataset(arrays, [0, 1], [0, 1], make_kind("spec", sample_rate=SR), augment=aug)
     a, b = ds[0][0].numpy(), ds[0][0].numpy()
     assert a.shape == img.shape and not np.allclose(a, b)
     with pytest.raises(ValueError, match="speed"):
         Augment.coerce({"speed": 0.7})
 
-    class Store(dict):
-        class config:  # noqa: N801
-            spec_recipe, sample_rate = "mel_mfcc_chroma", 16000
-
-        def array(self, name):
-            return self[name]
-
     with pytest.raises(ValueError, match="mel_deltas"):
-        StoreDataset(Store(arrays), [0], [0], "audio", augment=aug)
+        StoreDataset(arrays, [0], [0], make_kind("spec", spec_recipe="mel_mfcc_chroma"), augment=aug)
+    with pytest.raises(ValueError, match="speed/noise augmentation is for spectrograms"):
+        StoreDataset({"frames": np.zeros((1, 1, 8, 8, 3), np.uint8)}, [0], [0], make_kind("frames"), augment=aug)

@@ -2,7 +2,7 @@
 
 from emorec.corpora.records import Utterance
 from emorec.preprocess.context import dialogue_context
-from emorec.preprocess.text import load_tokenizer, tokenize, tokenize_with_context
+from emorec.inputs.tokens import load_tokenizer, tokenize, tokenize_with_context
 
 
 def _u(i, dialog, start, text, speaker="A"):

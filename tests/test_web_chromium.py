@@ -56,8 +56,8 @@ def chrome(tmp_path_factory):
 def server(tmp_path_factory):
     import uvicorn
 
-    from emorec.inference.bundle import build_untrained_bundle
-    from emorec.inference.recognizer import Recognizer
+    from emorec.inference import build_untrained_bundle
+    from emorec.inference import Recognizer
     from emorec.serve import create_app
 
     clips = sorted((DATA / "ravdess_av").glob("*.mp4"))

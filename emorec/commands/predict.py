@@ -59,6 +59,109 @@ def _table(df, file: str | None = None) -> str:
     return out.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.3f}")
 
 
+def output_stems(files: list[Path]) -> dict[Path, str]:
+    """A distinct output name per input: its stem; with the suffix when two inputs share a stem (clip.mp4, clip.wav);
+    with the folder too when they share a name; numbered as a last resort."""
+    def name(f: Path, level: int) -> str:
+        return [f.stem, f"{f.stem}_{f.suffix.lstrip('.')}", f"{f.parent.name}_{f.stem}_{f.suffix.lstrip('.')}"][level]
+
+    out: dict[Path, str] = {}
+    for f in files:
+        level = next((k for k in range(3) if sum(name(g, k) == name(f, k) for g in files) == 1), 2)
+        out[f] = name(f, level)
+    taken: dict[str, int] = {}
+    for f, stem in out.items():
+        taken[stem] = taken.get(stem, 0) + 1
+        if taken[stem] > 1:
+            out[f] = f"{stem}_{taken[stem]}"
+    return out
+
+
+def _check_options(as_json, as_csv, subtitles, transcript, speaker_side, window, audio) -> Path | None:
+    """The cue file or folder; exits with a message on contradictory or missing options."""
+    from emorec.commands.common import fail
+
+    if as_json and as_csv:
+        fail("choose one of --json and --csv")
+    if subtitles is not None and transcript is not None:
+        fail("give --subtitles or --transcript, not both")
+    if speaker_side not in ("auto", "left", "right", "full"):
+        fail(f"--speaker-side must be auto, left, right or full, got {speaker_side!r}")
+    if window is not None and window <= 0:
+        fail("--window must be > 0 seconds")
+    if audio is not None and not audio.is_file():
+        fail(f"{audio}: no such audio file")
+    cues = subtitles if subtitles is not None else transcript
+    if cues is not None and not cues.exists():
+        fail(f"{cues}: no such file or directory")
+    return cues
+
+
+def _load(model: Path):
+    from emorec.commands.common import fail
+    from emorec.inference import BundleError, Recognizer
+
+    try:
+        recognizer = Recognizer.load(model)
+    except (BundleError, ValueError) as e:
+        fail(str(e))
+    if recognizer.untrained:
+        typer.echo(f"warning: {model} holds untrained models; its labels are meaningless", err=True)
+    return recognizer
+
+
+def _predict_all(recognizer, files: list[Path], cues, transcript: bool, out: Path | None, **options):
+    """(tables, results, failed files): one video after the other; a failure costs that file, not the batch."""
+    from tqdm import tqdm
+
+    from emorec.inference import MediaError
+    from emorec.inference.segment import SegmentFileError
+
+    frames, results, failed = [], [], []
+    stems = output_stems(files)
+    bar = tqdm(files, desc="videos", unit="video", file=sys.stderr, disable=len(files) < 2)
+    for f in bar:
+        bar.set_postfix_str(f.name[-30:], refresh=False)
+        try:
+            cue_file = subtitles_for(f, cues)
+            kind = {"transcript": cue_file} if transcript else {"subtitles": cue_file}
+            result = recognizer.predict_video(f, **options, **kind)
+        except (MediaError, SegmentFileError) as e:
+            failed.append(f)
+            tqdm.write(f"error: {e}", file=sys.stderr)
+            continue
+        except Exception as e:  # an unforeseen failure costs this file, not the batch
+            failed.append(f)
+            tqdm.write(f"error: {f}: {type(e).__name__}: {e}", file=sys.stderr)
+            continue
+        for w in result.warnings:
+            tqdm.write(f"warning: {f}: {w}", file=sys.stderr)
+        df = result.to_frame()
+        frames.append(df.assign(file=str(f))[["file", *df.columns]])
+        results.append(result)
+        if out is not None:
+            result.save(out, stem=stems[f])
+    bar.close()
+    return frames, results, failed
+
+
+def _print(frames, results, many: bool, as_json: bool, as_csv: bool) -> None:
+    import json
+
+    import pandas as pd
+
+    if as_json:
+        typer.echo(json.dumps(results[0].to_dict() if len(results) == 1 and not many else [r.to_dict() for r in results], indent=2))
+    elif as_csv:
+        if frames:
+            all_rows = pd.concat(frames, ignore_index=True) if many else frames[0].drop(columns="file")
+            typer.echo(all_rows.to_csv(index=False), nl=False)
+    else:
+        for r, df in zip(results, frames):
+            typer.echo(f"{r.path}  ({r.duration:.1f} s, {len(r.segments)} segments by {r.segmentation})")
+            typer.echo(_table(df.drop(columns="file")) if len(df) else "  (no segments)")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("predict")
     def predict(
@@ -76,85 +179,27 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Recognise the emotion of each utterance in videos: one row per segment with per-class probabilities
         and the modalities used."""
-        import json
-
         import pandas as pd
-        from tqdm import tqdm
 
-        from emorec.inference.bundle import BundleError
         from emorec.commands.common import fail
-        from emorec.inference.recognizer import MediaError, Recognizer
-        from emorec.inference.segment import SegmentFileError
 
-        if as_json and as_csv:
-            fail("choose one of --json and --csv")
-        if subtitles is not None and transcript is not None:
-            fail("give --subtitles or --transcript, not both")
-        if speaker_side not in ("auto", "left", "right", "full"):
-            fail(f"--speaker-side must be auto, left, right or full, got {speaker_side!r}")
-        if window is not None and window <= 0:
-            fail("--window must be > 0 seconds")
-        if audio is not None and not audio.is_file():
-            fail(f"{audio}: no such audio file")
-        cues = subtitles if subtitles is not None else transcript
-        if cues is not None and not cues.exists():
-            fail(f"{cues}: no such file or directory")
+        cues = _check_options(as_json, as_csv, subtitles, transcript, speaker_side, window, audio)
         files, problems = expand_inputs(inputs)
         for p in problems:
             typer.echo(f"error: {p}", err=True)
         if not files:
             fail("no input videos")
-        try:
-            recognizer = Recognizer.load(model)
-        except (BundleError, ValueError) as e:
-            fail(str(e))
-        if recognizer.untrained:
-            typer.echo(f"warning: {model} holds untrained models; its labels are meaningless", err=True)
+        recognizer = _load(model)
         many = len(files) > 1
         if many and cues is not None and not cues.is_dir():
             fail("--subtitles/--transcript FILE applies to one video; for several videos give a directory holding <video stem>.srt")
         if many and audio is not None:
             fail("--audio applies to one video")
-        frames, results, failed = [], [], []
-        bar = tqdm(files, desc="videos", unit="video", file=sys.stderr, disable=not many)
-        for f in bar:
-            bar.set_postfix_str(f.name[-30:], refresh=False)
-            try:
-                cue_file = subtitles_for(f, cues)
-                kind = {"transcript": cue_file} if transcript is not None else {"subtitles": cue_file}
-                result = recognizer.predict_video(f, window=window, speaker_side=speaker_side,
-                                                  require_face=not no_face_check, audio=audio, **kind)
-            except (MediaError, SegmentFileError) as e:
-                failed.append(f)
-                tqdm.write(f"error: {e}", file=sys.stderr)
-                continue
-            except Exception as e:  # an unforeseen failure costs this file, not the batch
-                failed.append(f)
-                tqdm.write(f"error: {f}: {type(e).__name__}: {e}", file=sys.stderr)
-                continue
-            for w in result.warnings:
-                tqdm.write(f"warning: {f}: {w}", file=sys.stderr)
-            df = result.to_frame()
-            frames.append(df.assign(file=str(f))[["file", *df.columns]])
-            results.append(result)
-            if out is not None:
-                unique = sum(g.stem == f.stem for g in files) == 1
-                stem = f.stem if unique else f"{f.parent.name}_{f.stem}"
-                result.save(out, stem=stem)
-        bar.close()
-        if as_json:
-            typer.echo(json.dumps(results[0].to_dict() if len(results) == 1 and not many else [r.to_dict() for r in results], indent=2))
-        elif as_csv:
-            if frames:
-                all_rows = pd.concat(frames, ignore_index=True) if many else frames[0].drop(columns="file")
-                typer.echo(all_rows.to_csv(index=False), nl=False)
-        else:
-            for r, df in zip(results, frames):
-                typer.echo(f"{r.path}  ({r.duration:.1f} s, {len(r.segments)} segments by {r.segmentation})")
-                typer.echo(_table(df.drop(columns="file")) if len(df) else "  (no segments)")
+        frames, results, failed = _predict_all(recognizer, files, cues, transcript is not None, out, window=window,
+                                               speaker_side=speaker_side, require_face=not no_face_check, audio=audio)
+        _print(frames, results, many, as_json, as_csv)
         if out is not None and frames:
-            summary = pd.concat(frames, ignore_index=True)
-            summary.to_csv(Path(out) / "summary.csv", index=False)
+            pd.concat(frames, ignore_index=True).to_csv(Path(out) / "summary.csv", index=False)
             typer.echo(f"wrote results for {len(results)} video(s) to {out}", err=True)
         if failed or problems:
             typer.echo(f"{len(failed) + len(problems)} input(s) failed, {len(results)} done", err=True)

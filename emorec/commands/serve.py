@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
         from emorec.inference.bundle import BundleError
         from emorec.commands.common import fail
-        from emorec.inference.recognizer import Recognizer
+        from emorec.inference import Recognizer
         from emorec.serve import create_app
 
         try:

@@ -1,6 +1,7 @@
-"""Saved model directories (model.safetensors + model.json) and portable model bundles (directory or .zip).
+"""Portable model bundles (a directory or .zip): bundle.json plus one saved model directory per model key.
 
-Nothing here unpickles: weights are safetensors, metadata is JSON/YAML.
+Nothing here unpickles: weights are safetensors, metadata is JSON/YAML. A bundle loads nothing from outside
+itself but installed packages: a text encoder or tokenizer is named (e.g. `minilm`), never a path.
 """
 
 from __future__ import annotations
@@ -10,173 +11,61 @@ import re
 import shutil
 import tempfile
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 import yaml
 
+from emorec.inputs import MODALITIES
+from emorec.models.saved import META_FILE, WEIGHTS_FILE, BundleError, ModelMeta, load_saved, parse_meta, read_json
+
 BUNDLE_FORMAT = "emorec-bundle"
-BUNDLE_VERSION = 1
-UNIMODAL_KEYS = ("frame", "audio", "text")
-MODEL_KEYS = ("frame", "audio", "text", "fusion", "audio_text")  # usual keys; any other fusion key is allowed too
-MODEL_MODALITIES = ("frame", "audio", "text", "fusion")
-WEIGHTS_FILE = "model.safetensors"
-META_FILE = "model.json"
+BUNDLE_VERSION = 2  # 2: model.json "input" holds the input kind's settings; version 1 is read and upgraded
+MODEL_KEYS = (*MODALITIES, "fusion", "audio_text")  # the usual order; any other fusion key is allowed too
 BUNDLE_FILE = "bundle.json"
 _KEY = re.compile(r"[a-z0-9_]+")
-_REQUIRED_META = ("name", "modality", "num_classes", "kwargs", "classes", "input")
+LOCAL_FIELDS = ("root", "out", "corpus_options")  # preprocessing fields that only make sense on the training machine
 
-
-class BundleError(ValueError):
-    """A saved model directory or bundle that cannot be read; the message says which file and why."""
-
-
-# ---------------------------------------------------------------- saved model directory
-
-def validate_meta(meta: dict, where: str = "model.json") -> dict:
-    if not isinstance(meta, dict):
-        raise BundleError(f"{where}: expected a JSON object")
-    missing = [k for k in _REQUIRED_META if k not in meta]
-    if missing:
-        raise BundleError(f"{where}: missing keys {missing} (needs {list(_REQUIRED_META)})")
-    if meta["modality"] not in MODEL_MODALITIES:
-        raise BundleError(f"{where}: modality must be one of {list(MODEL_MODALITIES)}, got {meta['modality']!r}")
-    if not isinstance(meta["classes"], list) or len(meta["classes"]) != meta["num_classes"]:
-        raise BundleError(f"{where}: 'classes' must list num_classes={meta['num_classes']} names, got {meta['classes']!r}")
-    if not isinstance(meta["kwargs"], dict) or not isinstance(meta["input"], dict):
-        raise BundleError(f"{where}: 'kwargs' and 'input' must be objects")
-    ensemble = meta.get("ensemble", 1)
-    if not isinstance(ensemble, int) or isinstance(ensemble, bool) or ensemble < 1:
-        raise BundleError(f"{where}: 'ensemble' must be a whole number >= 1 (members), got {ensemble!r}")
-    if meta["modality"] == "fusion":
-        mods = meta["input"].get("modalities")
-        if not isinstance(mods, list) or not mods or not set(mods) <= set(UNIMODAL_KEYS):
-            raise BundleError(f"{where}: a fusion model needs input.modalities, a list drawn from {list(UNIMODAL_KEYS)}; got {mods!r}")
-    return meta
-
-
-def save_model_dir(model, out_dir, meta: dict) -> Path:
-    """Write `model.safetensors` (the state_dict) and `model.json` (`meta`) into `out_dir`; returns it."""
-    from safetensors.torch import save_file
-
-    validate_meta(meta, f"{out_dir}/{META_FILE}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    # clone: tensors that share storage (tied weights) cannot be saved as views
-    state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    save_file(state, str(out / WEIGHTS_FILE), metadata={"name": str(meta["name"]), "modality": str(meta["modality"])})
-    (out / META_FILE).write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
-    return out
-
-
-def _json_default(o):
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _build_kwargs(meta: dict) -> dict:
-    """get_model kwargs for rebuilding the architecture only: no pretrained-weight loading, since the
-    saved state_dict replaces every weight."""
-    kwargs = dict(meta["kwargs"])
-    if "weights" in kwargs:  # torchvision backbones: ImageNet weights would need the hub cache
-        kwargs["weights"] = "none"
-    if "pretrained" in kwargs:
-        kwargs["pretrained"] = False
-    return kwargs
-
-
-@contextmanager
-def _quiet_encoder_loading(active: bool):
-    """No Hugging Face 'Loading weights' bar while a text model is rebuilt (its weights are replaced anyway)."""
-    if not active:
-        yield
-        return
-    from transformers.utils import logging as hf_logging
-
-    was_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_on:
-            hf_logging.enable_progress_bar()
-
-
-def _read_json(read: Callable[[str], bytes], name: str, where, what: str) -> dict:
-    """JSON file `name` through `read`; a missing or broken file is a BundleError naming it."""
-    try:
-        return json.loads(read(name))
-    except FileNotFoundError:
-        raise BundleError(f"{where}: no {name} ({what})") from None
-    except json.JSONDecodeError as e:
-        raise BundleError(f"{where}/{name}: invalid JSON ({e.msg}, line {e.lineno})") from None
-
-
-def _load_model(read: Callable[[str], bytes], where: str):
-    from safetensors.torch import load as load_safetensors
-
-    from emorec.models.ensemble import build_model
-
-    meta = _read_json(read, META_FILE, where, "not a saved model directory")
-    validate_meta(meta, f"{where}/{META_FILE}")
-    try:
-        blob = read(WEIGHTS_FILE)
-    except FileNotFoundError:
-        raise BundleError(f"{where}: no {WEIGHTS_FILE}") from None
-    try:
-        state = load_safetensors(blob)
-    except Exception as e:
-        raise BundleError(f"{where}/{WEIGHTS_FILE}: not a readable safetensors file ({e})") from None
-    try:
-        with _quiet_encoder_loading(meta["name"] == "text"):
-            model = build_model(meta["name"], meta["num_classes"], meta.get("ensemble", 1), **_build_kwargs(meta))
-    except KeyError as e:
-        raise BundleError(f"{where}/{META_FILE}: {e.args[0]}") from None
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        raise BundleError(f"{where}/{WEIGHTS_FILE}: weights do not fit model {meta['name']!r}: {str(e)[:400]}") from None
-    model.eval()
-    return model, meta
-
-
-def load_model_dir(path):
-    """(model in eval mode, meta) from a saved model directory."""
-    path = Path(path)
-    if not path.is_dir():
-        raise BundleError(f"{path}: not a directory (expected a saved model directory with {META_FILE} and {WEIGHTS_FILE})")
-    return _load_model(lambda name: (path / name).read_bytes(), str(path))
-
-
-# ---------------------------------------------------------------- bundle
 
 @dataclass
 class Bundle:
-    """A loaded bundle: its bundle.json, classes, preprocessing settings and models by key."""
+    """A loaded bundle: its bundle.json, classes and models by key."""
 
     path: Path
     info: dict
-    models: dict[str, tuple] = field(default_factory=dict)  # key -> (nn.Module, meta)
+    models: dict[str, tuple] = field(default_factory=dict)  # key -> (nn.Module, ModelMeta)
 
     @property
     def classes(self) -> list[str]:
         return list(self.info["label_set"]["classes"])
 
-    @property
-    def preprocess(self) -> dict:
-        return dict(self.info.get("preprocess") or {})
-
     def model(self, key: str):
         return self.models[key][0] if key in self.models else None
 
-    def meta(self, key: str) -> dict | None:
+    def meta(self, key: str) -> ModelMeta | None:
         return self.models[key][1] if key in self.models else None
 
+
+def check_model_key(key: str, modality: str, where: str) -> None:
+    if not _KEY.fullmatch(key):
+        raise BundleError(f"{where}: model key {key!r} must be lower-case letters, digits and '_'")
+    if key in MODALITIES and modality != key:
+        raise BundleError(f"{where}: model under {key!r} has modality {modality!r}")
+    if key not in MODALITIES and modality != "fusion":
+        raise BundleError(f"{where}: model key {key!r} is not one of {list(MODALITIES)}, so it must be a fusion "
+                          f"model, but its modality is {modality!r}")
+
+
+def check_self_contained(meta: ModelMeta, where: str) -> None:
+    """Refuse a model that would load files from a path of its choosing (text encoders and tokenizers are named)."""
+    named = {"encoder": meta.kwargs.get("encoder"), "tokenizer": meta.input.get("settings", {}).get("tokenizer")}
+    for what, value in named.items():
+        if isinstance(value, str) and ("/" in value or "\\" in value or value.startswith(".")):
+            raise BundleError(f"{where}: {what} {value!r} is a path; a bundle loads text encoders only from installed "
+                              f"packages (e.g. 'minilm'), never from a folder it names")
+
+
+# ---------------------------------------------------------------- export from a training run
 
 def _find_fold(run_dir: Path, fold: str | None) -> Path:
     folds_dir = run_dir / "folds"
@@ -202,36 +91,50 @@ def _saved_dir(sub: Path) -> Path | None:
     return None
 
 
-def check_model_key(key: str, modality: str, where: str) -> None:
-    if not _KEY.fullmatch(key):
-        raise BundleError(f"{where}: model key {key!r} must be lower-case letters, digits and '_'")
-    if key in UNIMODAL_KEYS and modality != key:
-        raise BundleError(f"{where}: model under {key!r} has modality {modality!r}")
-    if key not in UNIMODAL_KEYS and modality != "fusion":
-        raise BundleError(f"{where}: model key {key!r} is not one of {list(UNIMODAL_KEYS)}, so it must be a fusion "
-                          f"model, but its modality is {modality!r}")
-
-
-def _run_preprocess(config: dict, config_path: Path) -> dict:
-    """Every PreprocessConfig field of the run (defaults filled in), without local paths."""
+def run_preprocess(config: dict, where) -> dict:
+    """Every preprocessing field of a run's config (defaults filled in), without local paths."""
     try:
         from emorec.config import ExperimentConfig
 
         fields = ExperimentConfig(**config).preprocess_config().model_dump(mode="json")
     except Exception as e:  # pydantic ValidationError, missing modules
-        raise BundleError(f"{config_path}: cannot resolve the preprocessing settings: {str(e)[:300]}") from None
-    for local in ("root", "out", "corpus_options"):
-        fields.pop(local, None)
-    return fields
+        raise BundleError(f"{where}: cannot resolve the preprocessing settings: {str(e)[:300]}") from None
+    return {k: v for k, v in fields.items() if k not in LOCAL_FIELDS}
 
 
 def _label_set_info(config: dict, classes: list[str]) -> dict:
     ls = config.get("label_set")
-    if isinstance(ls, dict):
-        name = ls.get("name") or "custom"
-    else:
-        name = str(ls) if ls else "custom"
+    name = (ls.get("name") or "custom") if isinstance(ls, dict) else (str(ls) if ls else "custom")
     return {"name": name, "classes": classes}
+
+
+def _read_run(run_dir: Path) -> dict:
+    config_path = run_dir / "config.yaml"
+    if not config_path.is_file():
+        raise BundleError(f"{run_dir}: no config.yaml (not a training run directory)")
+    try:
+        return yaml.safe_load(config_path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise BundleError(f"{config_path}: invalid YAML ({e})") from None
+
+
+def _fold_models(fold_dir: Path, preprocess: dict) -> dict[str, tuple[Path, ModelMeta]]:
+    units = {sub.name: saved for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir())
+             if (saved := _saved_dir(sub)) is not None}
+    if not units:
+        raise BundleError(f"{fold_dir}: no saved models (expected folders such as frame/model/ holding "
+                          f"{META_FILE} and {WEIGHTS_FILE})")
+    order = sorted(units, key=lambda k: (MODEL_KEYS.index(k) if k in MODEL_KEYS else 99, k))
+    out, classes = {}, None
+    for key in order:
+        where = str(units[key] / META_FILE)
+        meta = parse_meta(json.loads((units[key] / META_FILE).read_text()), where, preprocess)
+        check_model_key(key, meta.modality, where)
+        if classes is not None and meta.classes != classes:
+            raise BundleError(f"{where}: classes {meta.classes} differ from {classes}")
+        classes = meta.classes
+        out[key] = (units[key], meta)
+    return out
 
 
 def export_bundle(run_dir, out, fold: str | None = None) -> Path:
@@ -240,41 +143,27 @@ def export_bundle(run_dir, out, fold: str | None = None) -> Path:
     from emorec import __version__
 
     run_dir, out = Path(run_dir), Path(out)
-    config_path = run_dir / "config.yaml"
-    if not config_path.is_file():
-        raise BundleError(f"{run_dir}: no config.yaml (not a training run directory)")
-    try:
-        config = yaml.safe_load(config_path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise BundleError(f"{config_path}: invalid YAML ({e})") from None
+    config = _read_run(run_dir)
+    preprocess = run_preprocess(config, run_dir / "config.yaml")
     fold_dir = _find_fold(run_dir, fold)
-    units = {}
-    for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir()):
-        saved = _saved_dir(sub)
-        if saved is not None:
-            units[sub.name] = saved
-    units = dict(sorted(units.items(), key=lambda kv: (MODEL_KEYS.index(kv[0]) if kv[0] in MODEL_KEYS else 99, kv[0])))
-    if not units:
-        raise BundleError(f"{fold_dir}: no saved models (expected folders such as frame/model/ holding "
-                          f"{META_FILE} and {WEIGHTS_FILE})")
-    classes = None
-    for key, saved in units.items():
-        where = str(saved / META_FILE)
-        meta = validate_meta(json.loads((saved / META_FILE).read_text()), where)
-        check_model_key(key, meta["modality"], where)
-        if classes is None:
-            classes = list(meta["classes"])
-        elif list(meta["classes"]) != classes:
-            raise BundleError(f"{where}: classes {meta['classes']} differ from {classes}")
-    info = {
-        "format": BUNDLE_FORMAT,
-        "version": BUNDLE_VERSION,
-        "emorec_version": __version__,
-        "label_set": _label_set_info(config, classes),
-        "preprocess": _run_preprocess(config, config_path),
-        "models": {k: f"{k}/" for k in units},
-        "source": {"run": str(run_dir.resolve()), "fold": fold_dir.name},
-    }
+    units = _fold_models(fold_dir, preprocess)
+    classes = next(iter(units.values()))[1].classes
+    info = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "emorec_version": __version__,
+            "label_set": _label_set_info(config, classes), "preprocess": preprocess,
+            "models": {k: f"{k}/" for k in units}, "source": {"run": str(run_dir.resolve()), "fold": fold_dir.name}}
+
+    def fill(stage: Path) -> None:
+        for key, (saved, meta) in units.items():
+            (stage / key).mkdir()
+            shutil.copyfile(saved / WEIGHTS_FILE, stage / key / WEIGHTS_FILE)
+            (stage / key / META_FILE).write_text(meta.model_dump_json(indent=2) + "\n")  # in the current format
+        (stage / BUNDLE_FILE).write_text(json.dumps(info, indent=2) + "\n")
+
+    return _write_out(out, fill)
+
+
+def _write_out(out: Path, fill) -> Path:
+    """Fill a new bundle directory, or a zip file when `out` ends in .zip; an existing bundle is replaced."""
     zipped = out.suffix.lower() == ".zip"
     if out.exists():
         if out.is_dir() and not zipped:
@@ -288,11 +177,7 @@ def export_bundle(run_dir, out, fold: str | None = None) -> Path:
     stage = Path(tempfile.mkdtemp(prefix="emorec-bundle-")) if zipped else out
     try:
         stage.mkdir(parents=True, exist_ok=True)
-        for key, saved in units.items():
-            (stage / key).mkdir()
-            for name in (META_FILE, WEIGHTS_FILE):
-                shutil.copyfile(saved / name, stage / key / name)
-        (stage / BUNDLE_FILE).write_text(json.dumps(info, indent=2, default=_json_default) + "\n")
+        fill(stage)
         if zipped:
             out.parent.mkdir(parents=True, exist_ok=True)
             with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -305,23 +190,25 @@ def export_bundle(run_dir, out, fold: str | None = None) -> Path:
     return out
 
 
-def write_bundle(out, models: dict, classes: list[str], preprocess: dict | None = None,
-                 label_set: str = "custom") -> Path:
-    """A bundle directory from in-memory models: {key: (nn.Module, meta)}. Used by tests and tools that
-    build models outside a training run."""
+def write_bundle(out, models: dict, classes: list[str], label_set: str = "custom", extra: dict | None = None) -> Path:
+    """A bundle directory from in-memory models: {key: (nn.Module, ModelMeta)}."""
     from emorec import __version__
+    from emorec.models.saved import save_model_dir
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for key, (model, meta) in models.items():
-        check_model_key(key, meta["modality"], f"{out}/{key}")
+        meta = meta if isinstance(meta, ModelMeta) else parse_meta(meta, f"{out}/{key}/{META_FILE}")
+        check_model_key(key, meta.modality, f"{out}/{key}")
         save_model_dir(model, out / key, meta)
     info = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "emorec_version": __version__,
-            "label_set": {"name": label_set, "classes": list(classes)}, "preprocess": preprocess or {},
-            "models": {k: f"{k}/" for k in models}}
-    (out / BUNDLE_FILE).write_text(json.dumps(info, indent=2, default=_json_default) + "\n")
+            "label_set": {"name": label_set, "classes": list(classes)}, "models": {k: f"{k}/" for k in models},
+            **(extra or {})}
+    (out / BUNDLE_FILE).write_text(json.dumps(info, indent=2) + "\n")
     return out
 
+
+# ---------------------------------------------------------------- loading
 
 def _zip_reader(path: Path):
     zf = zipfile.ZipFile(path)
@@ -355,22 +242,29 @@ def load_bundle(path) -> Bundle:
     else:
         raise BundleError(f"{path}: not a bundle (expected a directory or a .zip written by `emorec export`)")
     try:
-        info = _read_json(read, BUNDLE_FILE, path, "not an emorec bundle")
+        info = read_json(read, BUNDLE_FILE, path, "not an emorec bundle")
         _check_info(info, path)
         bundle = Bundle(path=path, info=info)
         for key, sub in info["models"].items():
-            sub = str(sub).strip("/")
-            if ".." in PurePosixPath(sub).parts or sub.startswith("/"):
-                raise BundleError(f"{path}/{BUNDLE_FILE}: model path {sub!r} leaves the bundle")
-            model, meta = _load_model(lambda name, sub=sub: read(f"{sub}/{name}"), f"{path}/{sub}")
-            check_model_key(key, meta["modality"], f"{path}/{sub}/{META_FILE}")
-            if list(meta["classes"]) != bundle.classes:
-                raise BundleError(f"{path}/{sub}/{META_FILE}: classes {meta['classes']} differ from the bundle's {bundle.classes}")
-            bundle.models[key] = (model, meta)
+            bundle.models[key] = _load_member(read, path, key, str(sub).strip("/"), bundle)
         return bundle
     finally:
         if closer is not None:
             closer.close()
+
+
+def _load_member(read, path: Path, key: str, sub: str, bundle: Bundle):
+    if ".." in PurePosixPath(sub).parts or sub.startswith("/"):
+        raise BundleError(f"{path}/{BUNDLE_FILE}: model path {sub!r} leaves the bundle")
+    where = f"{path}/{sub}"
+
+    def check(meta: ModelMeta) -> None:
+        check_self_contained(meta, f"{where}/{META_FILE}")
+        check_model_key(key, meta.modality, f"{where}/{META_FILE}")
+        if meta.classes != bundle.classes:
+            raise BundleError(f"{where}/{META_FILE}: classes {meta.classes} differ from the bundle's {bundle.classes}")
+
+    return load_saved(lambda name: read(f"{sub}/{name}"), where, bundle.info.get("preprocess"), check)
 
 
 def _check_info(info, path: Path) -> None:
@@ -395,53 +289,3 @@ def _check_info(info, path: Path) -> None:
     bad = [k for k in models if not isinstance(k, str) or not _KEY.fullmatch(k)]
     if bad:
         raise BundleError(f"{where}: invalid model keys {bad} (lower-case letters, digits and '_')")
-
-
-def build_untrained_bundle(out, classes=("neu", "hap", "sad", "ang"), preprocess: dict | None = None, *,
-                           frame: str | None = "resnet18", audio: str | None = "alexnet", text: str | None = "text",
-                           fusions: dict[str, list[str]] | None = None, kwargs: dict[str, dict] | None = None,
-                           seed: int = 0) -> Path:
-    """A bundle of freshly initialised registry models (random weights) with the same layout, inputs and
-    compute cost as a trained one: for plumbing tests and timing, never for accuracy.
-
-    `preprocess` holds PreprocessConfig fields (defaults fill the rest); `kwargs` the get_model arguments per
-    modality; `fusions` maps a fusion key to its modalities (default: "fusion" over every unimodal model,
-    plus "audio_text" when all three exist)."""
-    import torch
-
-    from emorec.models import get_model
-    from emorec.preprocess.config import PreprocessConfig
-
-    pp = PreprocessConfig(**(preprocess or {}))
-    fields = pp.model_dump(mode="json")
-    for local in ("root", "out", "corpus_options"):
-        fields.pop(local, None)
-    torch.manual_seed(seed)
-    classes, c = list(classes), len(classes)
-    models: dict[str, tuple] = {}
-    inputs = {
-        "frame": {"crop": pp.crop, "frame_size": pp.frame_size, "frames_per_utterance": pp.frames_per_utterance},
-        "audio": {"spec_mean": [0.0, 0.0, 0.0], "spec_std": [1.0, 1.0, 1.0], "recipe": pp.spec_recipe, "egemaps": False},
-        "text": {"tokenizer": pp.tokenizer, "max_length": pp.max_length, "tags": pp.tags, "punctuation": pp.punctuation},
-    }
-    for key, arch in (("frame", frame), ("audio", audio), ("text", text)):
-        if arch:
-            kw = dict((kwargs or {}).get(key) or ({"encoder": pp.tokenizer} if arch == "text" else {}))
-            models[key] = (get_model(arch, c, **kw), {"name": arch, "modality": key, "num_classes": c,
-                                                      "kwargs": kw, "classes": classes, "input": inputs[key]})
-    uni = [m for m in UNIMODAL_KEYS if m in models]
-    if fusions is None:
-        fusions = {"fusion": uni} if len(uni) >= 2 else {}
-        if "audio" in models and "text" in models and len(uni) == 3:
-            fusions["audio_text"] = ["audio", "text"]
-    for key, mods in fusions.items():
-        kw = {**((kwargs or {}).get("fusion") or {}), "num_modalities": len(mods)}
-        models[key] = (get_model("fusion_transformer", c, **kw), {
-            "name": "fusion_transformer", "modality": "fusion", "num_classes": c, "kwargs": kw,
-            "classes": classes, "input": {"modalities": list(mods)}})
-    out = Path(out)
-    write_bundle(out, models, classes, fields, label_set="untrained")
-    info = json.loads((out / BUNDLE_FILE).read_text())
-    info["untrained"] = True  # random weights: predictions carry no meaning
-    (out / BUNDLE_FILE).write_text(json.dumps(info, indent=2) + "\n")
-    return out

@@ -11,13 +11,16 @@ Every model maps its input to logits (N, num_classes); softmax of a row is the p
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from typing import Callable
 
 from torch import nn
 
-MODALITIES = ("frame", "audio", "text", "fusion")
-# input kinds: what a model's forward receives
+from emorec.inputs import MODALITIES as UNIMODAL
+
+MODALITIES = (*UNIMODAL, "fusion")
+# input kinds: what a model's forward receives (each but "fusion" is an input kind of emorec.inputs)
 INPUT_KINDS = {
     "frames": "float tensor (N, 3, H, W), ImageNet-normalised RGB",
     "spec": "float tensor (N, 3, F, T), spectrogram standardised per channel",
@@ -100,4 +103,33 @@ def get_model(name: str, num_classes: int, **kwargs) -> nn.Module:
     return model
 
 
-__all__ = ["ModelSpec", "register_model", "list_models", "model_spec", "get_model", "MODALITIES", "INPUT_KINDS"]
+def check_kwargs(name: str, kwargs: dict) -> None:
+    """TypeError naming the model and its arguments when `kwargs` holds one its builder does not take."""
+    params = inspect.signature(model_spec(name).builder).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    known = [k for k in params if k != "num_classes"]
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise TypeError(f"model {name!r} takes no argument {', '.join(map(repr, unknown))}; its arguments: {', '.join(known) or 'none'}")
+
+
+def saved_kwargs(name: str, kwargs: dict) -> dict:
+    """Arguments that rebuild a saved model's architecture only: no pretrained weights are loaded (ImageNet
+    backbones get `weights: none`, text encoders `pretrained: false`), since the saved state replaces them."""
+    params = inspect.signature(model_spec(name).builder).parameters
+    kwargs = dict(kwargs)
+    if "weights" in params:
+        kwargs["weights"] = "none"
+    if "pretrained" in params:
+        kwargs["pretrained"] = False
+    return kwargs
+
+
+def get_model_checked(name: str, num_classes: int, *, for_saved: bool = False, **kwargs) -> nn.Module:
+    """`get_model` after checking the arguments; `for_saved`: the architecture of a saved model (see saved_kwargs)."""
+    check_kwargs(name, kwargs)
+    return get_model(name, num_classes, **(saved_kwargs(name, kwargs) if for_saved else kwargs))
+
+
+__all__ = ["check_kwargs", "saved_kwargs", "get_model_checked", "ModelSpec", "register_model", "list_models", "model_spec", "get_model", "MODALITIES", "INPUT_KINDS"]

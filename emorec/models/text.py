@@ -18,14 +18,18 @@ CACHE_LIMIT = 500_000  # pooled vectors kept for a frozen encoder (384 floats ea
 
 class TextClassifier(nn.Module):
     def __init__(self, num_classes: int, encoder: str = "minilm", dropout: float = 0.1, freeze_encoder: bool = False,
-                 pooling: str = "mean"):
+                 pooling: str = "mean", pretrained: bool = True):
         super().__init__()
-        from transformers import AutoModel
+        from transformers import AutoConfig, AutoModel
 
         if pooling not in POOLINGS:
             raise ValueError(f"text model: pooling must be one of {POOLINGS}, got {pooling!r}")
         self.encoder_name, self.pooling = encoder, pooling
-        self.encoder = AutoModel.from_pretrained(resolve_encoder(encoder), local_files_only=True)
+        where = resolve_encoder(encoder)
+        if pretrained:
+            self.encoder = AutoModel.from_pretrained(where, local_files_only=True)
+        else:  # a saved model's architecture: its own weights replace these, so only the config is read
+            self.encoder = AutoModel.from_config(AutoConfig.from_pretrained(where, local_files_only=True))
         if freeze_encoder:
             self.encoder.requires_grad_(False)
         self.freeze_encoder = freeze_encoder
@@ -71,6 +75,7 @@ class TextClassifier(nn.Module):
 
 @register_model("text", modality="text", input_kind="text")
 def text(num_classes: int, encoder: str = "minilm", dropout: float = 0.1, freeze_encoder: bool = False,
-         pooling: str = "mean") -> nn.Module:
+         pooling: str = "mean", pretrained: bool = True) -> nn.Module:
     """Transformer encoder (default offline MiniLM) + linear head on the mean-pooled (or [CLS]) output."""
-    return TextClassifier(num_classes, encoder=encoder, dropout=dropout, freeze_encoder=freeze_encoder, pooling=pooling)
+    return TextClassifier(num_classes, encoder=encoder, dropout=dropout, freeze_encoder=freeze_encoder, pooling=pooling,
+                          pretrained=pretrained)

@@ -5,22 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-MODALITIES = ("frame", "audio", "text")
-# openSMILE functionals a store can hold (`egemaps: true`, `compare: true`): openSMILE set name, values per utterance
-FUNCTIONAL_SETS = {"egemaps": ("eGeMAPSv02", 88), "compare": ("ComParE_2016", 6373)}
+from emorec.inputs import MODALITIES, InputKind, input_class, list_inputs, store_inputs
+
 # Fields that only say where things go, not what is computed: left out of the store hash.
 NOT_HASHED = frozenset({"out"})
 # Bump when a change in the preprocessing code changes what a store holds, so old stores are not reused.
 PREPROCESS_VERSION = 2
 
 
-class PreprocessConfig(BaseModel):
-    """How one corpus becomes model-ready arrays (see docs/preprocess.md for every field)."""
+class _CorpusFields(BaseModel):
+    """Which corpus, where the store goes and which modalities it holds; every input kind adds its own settings."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -28,28 +27,6 @@ class PreprocessConfig(BaseModel):
     root: str = ""
     corpus_options: dict[str, Any] = Field(default_factory=dict)
     out: str = "runs/stores"  # parent folder of the stores
-    # frames
-    crop: Literal["speaker", "left", "right", "full", "face"] = "speaker"
-    frame_size: int = Field(224, ge=8, le=1024)
-    frames_per_utterance: int = Field(1, ge=1, le=64)
-    face_margin: float = Field(0.25, ge=0.0, le=2.0)  # added on each side, as a fraction of the face box
-    # audio
-    audio_source: Literal["dialog", "sentence"] = "sentence"
-    sample_rate: int = Field(16000, ge=4000)
-    spec_recipe: Literal["mel_deltas", "mel_mfcc_chroma"] = "mel_deltas"
-    n_mels: int = Field(128, ge=8)
-    n_fft: int = Field(1024, ge=64)
-    spec_size: tuple[int, int] = (128, 128)  # (F, T)
-    max_audio_seconds: float = Field(6.0, gt=0.0)
-    egemaps: bool = False  # also the 88 eGeMAPS v02 functionals of each utterance (openSMILE)
-    compare: bool = False  # also the 6,373 ComParE 2016 functionals (openSMILE; tens of ms per clip)
-    # text
-    tokenizer: str = "minilm"
-    max_length: int = Field(64, ge=4)
-    tags: Literal["keep", "remove", "map"] = "keep"
-    punctuation: Literal["keep", "ascii"] = "keep"  # ascii: ’ ‘ “ ” … — as ' ' " " ... -
-    text_context: int = Field(0, ge=0, le=32)  # previous utterances of the same dialogue fed before the target
-    context_speaker_tags: bool = True  # prefix each context utterance with its speaker ("Joey: ...")
     modalities: list[str] = Field(default_factory=lambda: list(MODALITIES))
 
     @field_validator("modalities")
@@ -63,21 +40,22 @@ class PreprocessConfig(BaseModel):
         return [m for m in MODALITIES if m in v]  # canonical order, no duplicates
 
     @model_validator(mode="after")
-    def _spec_size_ok(self) -> "PreprocessConfig":
-        f, t = self.spec_size
-        if f < 8 or t < 16:
-            raise ValueError(f"spec_size {self.spec_size} too small (F >= 8, T >= 16)")
-        if self.hop_length > self.n_fft:
-            raise ValueError(
-                f"max_audio_seconds={self.max_audio_seconds} with T={t} gives a hop of {self.hop_length} samples, "
-                f"more than n_fft={self.n_fft} (audio between windows would be skipped); raise T or n_fft"
-            )
+    def _input_settings_ok(self):
+        for name in list_inputs():  # each kind's own checks (e.g. the spectrogram hop)
+            self.settings_of(name)
         return self
 
-    @property
-    def hop_length(self) -> int:
-        """Spectrogram hop in samples: `max_audio_seconds` of audio fills exactly T columns."""
-        return max(1, round(self.max_audio_seconds * self.sample_rate / self.spec_size[1]))
+    def settings_of(self, kind: str):
+        cls = input_class(kind)
+        return cls.Settings(**{k: getattr(self, k) for k in cls.Settings.model_fields})
+
+    def inputs(self) -> list[InputKind]:
+        """The input kinds this store holds (frames, spec, egemaps, compare, text, ...)."""
+        return store_inputs(self)
+
+    def input(self, kind: str, options: dict | None = None) -> InputKind:
+        """One input kind with this config's settings (whether the store holds it or not)."""
+        return input_class(kind).from_preprocess(self, options)
 
     def hashed_fields(self) -> dict[str, Any]:
         fields = self.model_dump(mode="json")
@@ -102,6 +80,22 @@ class PreprocessConfig(BaseModel):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def _input_fields() -> dict[str, tuple]:
+    """The settings fields of every registered input kind; kinds that share a field share its definition."""
+    fields: dict[str, tuple] = {}
+    for name in list_inputs():
+        for field, info in input_class(name).Settings.model_fields.items():
+            if field in fields and (fields[field][0], fields[field][1].default) != (info.annotation, info.default):
+                raise TypeError(f"input kind {name!r}: setting {field!r} differs from another kind's")
+            fields[field] = (info.annotation, info)
+    return fields
+
+
+PreprocessConfig = create_model(
+    "PreprocessConfig", __base__=_CorpusFields, __module__=__name__,
+    __doc__="How one corpus becomes model-ready arrays (see docs/preprocess.md for every field).", **_input_fields())
 
 
 def config_from_mapping(data: dict[str, Any]) -> PreprocessConfig:

@@ -134,7 +134,7 @@ def _check_inputs(utterances: list[Utterance], config: PreprocessConfig) -> None
     if dup:
         raise ValueError(f"duplicate utterance ids, e.g. {dup[:3]}")
     if "text" in config.modalities:
-        from emorec.preprocess.text import load_tokenizer
+        from emorec.inputs.tokens import load_tokenizer
 
         load_tokenizer(config.tokenizer)  # fail now, with the encoder's own message, not in every worker
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from emorec.preprocess.config import FUNCTIONAL_SETS, MODALITIES, PreprocessConfig
+from emorec.inputs import MODALITIES
+from emorec.preprocess.config import PreprocessConfig
 
-ARRAYS = ("frames", "spec", "input_ids", "attention_mask", "egemaps", "compare")
 COMPLETE = "complete"
 SHARDS = "shards"
 NOT_COMPUTED = "not computed"
@@ -31,20 +31,8 @@ class StoreError(RuntimeError):
 
 
 def array_specs(cfg: PreprocessConfig) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Per-row shape and dtype of each array the config produces."""
-    specs: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
-    if "frame" in cfg.modalities:
-        s = cfg.frame_size
-        specs["frames"] = ((cfg.frames_per_utterance, s, s, 3), np.dtype(np.uint8))
-    if "audio" in cfg.modalities:
-        specs["spec"] = ((3, *cfg.spec_size), np.dtype(np.float16))
-        for name, (_, dim) in FUNCTIONAL_SETS.items():
-            if getattr(cfg, name):
-                specs[name] = ((dim,), np.dtype(np.float32))
-    if "text" in cfg.modalities:
-        specs["input_ids"] = ((cfg.max_length,), np.dtype(np.int32))
-        specs["attention_mask"] = ((cfg.max_length,), np.dtype(np.uint8))
-    return specs
+    """Per-row shape and dtype of each array the config produces (the arrays of its input kinds)."""
+    return {name: spec for kind in cfg.inputs() for name, spec in kind.arrays().items()}
 
 
 class FeatureStore:
@@ -70,18 +58,17 @@ class FeatureStore:
         return len(self.manifest)
 
     def __repr__(self) -> str:
-        return f"FeatureStore({str(self.path)!r}, rows={len(self)}, arrays={[n for n in ARRAYS if self.has(n)]})"
+        return f"FeatureStore({str(self.path)!r}, rows={len(self)}, arrays={list(array_specs(self.config))})"
 
     def has(self, name: str) -> bool:
-        return name in ARRAYS and (self.path / f"{name}.npy").is_file()
+        return name in array_specs(self.config) and (self.path / f"{name}.npy").is_file()
 
     def array(self, name: str) -> np.ndarray:
-        if name not in ARRAYS:
-            raise KeyError(f"unknown array {name!r}; arrays: {', '.join(ARRAYS)}")
         if name not in self._arrays:
             if not self.has(name):
-                flags = ", ".join(f"{k}={getattr(self.config, k)}" for k in FUNCTIONAL_SETS)
-                raise KeyError(f"{self.path} has no {name!r} array (modalities {self.config.modalities}, {flags})")
+                kinds = [k.name for k in self.config.inputs()]
+                raise KeyError(f"{self.path} has no {name!r} array (its input kinds: {', '.join(kinds)}; openSMILE "
+                               f"functionals need `egemaps: true` / `compare: true` in the preprocessing config)")
             self._arrays[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
         return self._arrays[name]
 

@@ -1,9 +1,12 @@
-"""One work unit = the utterances cut from one media file (an IEMOCAP dialog, a clip): all modalities,
-written as one shard. Runs in worker processes, so everything here is importable and picklable."""
+"""One work unit = the utterances cut from one media file (an IEMOCAP dialog, a clip): every input kind of the
+store, written as one shard. Runs in worker processes, so everything here is importable and picklable.
+
+The media of each modality are decoded once (the frames of a video, the audio window of an utterance, the
+transcript) and every input kind of that modality extracts its arrays from them (emorec.inputs).
+"""
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass
@@ -12,23 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from emorec.corpora.records import Utterance
-from emorec.media.audio import AudioError, AudioSource, Functionals, SpectrogramMaker, to_float16
-from emorec.preprocess.config import FUNCTIONAL_SETS, MODALITIES, PreprocessConfig
+from emorec.inputs import MODALITIES, InputKind
+from emorec.inputs.frames import frames_of_windows
+from emorec.media.audio import AudioError, AudioSource
+from emorec.media.video import VideoError, probe
+from emorec.preprocess.config import PreprocessConfig
 from emorec.preprocess.store import NOT_COMPUTED, array_specs, write_shard
-from emorec.preprocess.text import clean_text, tokenize, tokenize_with_context
-from emorec.media.video import (
-    FaceFinder,
-    VideoError,
-    crop_frame,
-    frame_window,
-    pick_frames,
-    probe,
-    read_frames,
-    scaled_rgb,
-    to_rgb,
-)
 
 SENTENCE_FALLBACK = "sentence wav missing: cut from the dialog audio"
+WINDOW_REASONS = ("zero-length window", "window past end of video")  # about one utterance: named in the detail
 
 
 @dataclass
@@ -42,23 +37,18 @@ class UnitTask:
     overlap_video: bool = False  # single-process runs: video decoded in a thread beside the audio and text work
 
 
-class _Tools:
-    """Per-process helpers built once per config (mel filters, face cascade, openSMILE)."""
+_KINDS: dict[str, dict[str, list[InputKind]]] = {}  # per process: config hash -> modality -> input kinds
 
-    _cache: dict[str, "_Tools"] = {}
 
-    def __init__(self, cfg: PreprocessConfig):
-        self.spec = SpectrogramMaker.from_config(cfg) if "audio" in cfg.modalities else None
-        self.faces = FaceFinder(cfg.face_margin) if cfg.crop == "face" and "frame" in cfg.modalities else None
-        audio = "audio" in cfg.modalities
-        self.functionals = {name: Functionals(cfg.sample_rate, name) for name in FUNCTIONAL_SETS if audio and getattr(cfg, name)}
-
-    @classmethod
-    def get(cls, cfg: PreprocessConfig) -> "_Tools":
-        h = cfg.config_hash()
-        if h not in cls._cache:
-            cls._cache[h] = cls(cfg)
-        return cls._cache[h]
+def _kinds(cfg: PreprocessConfig) -> dict[str, list[InputKind]]:
+    """The store's input kinds by modality, built once per process and config (they hold their extractors)."""
+    h = cfg.config_hash()
+    if h not in _KINDS:
+        by_modality: dict[str, list[InputKind]] = {m: [] for m in MODALITIES}
+        for kind in cfg.inputs():
+            by_modality[kind.modality].append(kind)
+        _KINDS[h] = by_modality
+    return _KINDS[h]
 
 
 class _Log:
@@ -89,15 +79,15 @@ def process_unit(task: UnitTask) -> dict:
     """Compute every modality for the unit's utterances, write its shard; return counts for the progress bar."""
     t0 = time.perf_counter()
     cfg = PreprocessConfig(**task.config)
-    tools = _Tools.get(cfg)
+    kinds = _kinds(cfg)
     n = len(task.utterances)
     specs = array_specs(cfg)
     arrays = {name: np.zeros((n, *shape), dtype) for name, (shape, dtype) in specs.items()}
     meta = [_empty_meta(cfg) for _ in range(n)]
     log = _Log()
-    steps = {"frame": lambda: _frames(task, cfg, tools, arrays["frames"], meta, log),
-             "audio": lambda: _audio(task, cfg, tools, arrays, meta, log),
-             "text": lambda: _text(task, cfg, arrays, meta)}
+    steps = {"frame": lambda: _frames(task, kinds["frame"], arrays, meta, log),
+             "audio": lambda: _audio(task, cfg, kinds["audio"], arrays, meta, log),
+             "text": lambda: _text(task, kinds["text"], arrays, meta)}
 
     def run(m: str) -> None:
         try:
@@ -128,25 +118,22 @@ def process_unit(task: UnitTask) -> dict:
     return {"key": task.key, "n": n, "warnings": info["warnings"], "notes": log.notes}
 
 
-ARRAYS_OF = {"frame": ("frames",), "audio": ("spec", *FUNCTIONAL_SETS), "text": ("input_ids", "attention_mask")}
-
-
 def _unit_failed(task: UnitTask, modality: str, e: Exception, arrays: dict, meta: list[dict], log: _Log) -> None:
     """Rows the crashed step had not finished get the failure and zeros."""
     reason = f"failed: {type(e).__name__}"
+    names = [name for kind in _kinds(PreprocessConfig(**task.config))[modality] for name in kind.arrays()]
     for i, row in enumerate(meta):
         if row[f"status_{modality}"] == NOT_COMPUTED:
             row[f"status_{modality}"] = reason
-            for name in ARRAYS_OF[modality]:
-                if name in arrays:
-                    arrays[name][i] = 0
+            for name in names:
+                arrays[name][i] = 0
     log.warn(task.key, reason, f"{modality}: {e}")
 
 
 def _empty_meta(cfg: PreprocessConfig) -> dict:
     """Per-row manifest columns with their defaults, so every row of every shard has the same keys/types."""
     row = {f"status_{m}": NOT_COMPUTED for m in MODALITIES}
-    row.update(frame_indices="", audio_seconds=0.0, spec_valid=0, text_input="")
+    row.update(frame_indices="", audio_seconds=0.0, text_input="")
     if cfg.crop == "face":
         row["face_found"] = False
     return row
@@ -154,100 +141,46 @@ def _empty_meta(cfg: PreprocessConfig) -> dict:
 
 # --- frames ------------------------------------------------------------------------------------------------
 
-def _frames(task: UnitTask, cfg: PreprocessConfig, tools: _Tools, out: np.ndarray, meta: list[dict], log: _Log) -> None:
+def _frames(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict], log: _Log) -> None:
     by_video: dict[str, list[int]] = {}
     for i, u in enumerate(task.utterances):
         by_video.setdefault(u.video_path, []).append(i)
     for path, items in by_video.items():
-        _frames_of_video(path, items, task.utterances, cfg, tools, out, meta, log)
+        for kind in kinds:
+            _frames_of_video(path, items, task.utterances, kind, arrays, meta, log)
 
 
-def _frames_of_video(path, items, utts, cfg, tools, out, meta, log) -> None:
+def _frames_of_video(path, items, utts, kind, arrays, meta, log) -> None:
     def fail(i, reason, detail=""):
         meta[i]["status_frame"] = reason
-        log.warn(path, reason, detail)
+        log.warn(path, reason, f"{utts[i].utt_id} {detail}" if reason in WINDOW_REASONS else detail)
 
     try:
         info = probe(path)
+        windows = frames_of_windows(path, [(utts[i].start, utts[i].end) for i in items],
+                                    kind.settings.frames_per_utterance, kind.converter(info), info)
     except VideoError as e:
         for i in items:
             fail(i, e.reason, e.detail)
         return
-    last = info.n_frames - 1
-    picks: dict[int, tuple[list[int], int]] = {}  # row -> (frame indices, window start)
-    for i in items:
-        u = utts[i]
-        if u.start is not None and u.end is not None and u.end <= u.start:
-            fail(i, "zero-length window", f"{u.utt_id} [{u.start}, {u.end}]")
+    (name,) = kind.arrays()
+    for i, got in zip(items, windows):
+        if not got.ok:
+            fail(i, got.reason, got.detail)
             continue
-        a, b = frame_window(u.start, u.end, info.fps, info.n_frames)
-        slack = 0 if info.declared else math.ceil(info.fps)  # a count without a header is less certain
-        if a > last + slack:
-            fail(i, "window past end of video", f"{u.utt_id} starts at frame {a}, video has {info.n_frames}")
-            continue
-        clamp = last if info.declared else None  # without a header count, clamp after decoding, to the real end
-        picks[i] = (pick_frames(a, max(a, b), cfg.frames_per_utterance, clamp), a)
-    if not picks:
-        return
-    wanted = {f for idx, _ in picks.values() for f in idx}
-    convert = frame_converter(cfg, info)
-    try:
-        got = read_frames(path, wanted, convert=convert)
-    except VideoError as e:
-        for i in picks:
-            fail(i, e.reason, e.detail)
-        return
-    truncated = info.declared and got.last_index + 1 < info.n_frames
-    for i, (idx, a) in picks.items():
-        u = utts[i]
-        missing = [f for f in idx if f not in got.frames]
-        if missing:
-            if got.error:
-                fail(i, "unreadable video", got.error)
-                continue
-            if truncated:
-                fail(i, "truncated video", f"decoded {got.last_index + 1} of {info.n_frames} frames")
-                continue
-            if a > got.last_index or got.last_index < 0:
-                fail(i, "window past end of video", f"{u.utt_id} starts at frame {a}, video has {got.last_index + 1}")
-                continue
-            # header frame count was an estimate: the window runs into the real end -> last frame
-            idx = [f if f in got.frames else got.last_index for f in idx]
-            if got.last_index not in got.frames:
-                extra = read_frames(path, [got.last_index], convert=convert)
-                got.frames.update(extra.frames)
-            if any(f not in got.frames for f in idx):
-                fail(i, "unreadable video", "last frame not decodable")
-                continue
-        found_all = True
-        for k, f in enumerate(idx):
-            img, found = crop_frame(got.frames[f], cfg.crop, u.side, cfg.frame_size, tools.faces)
-            out[i, k] = img
-            if found is False:
-                found_all = False
-                log.note("face not found: used the speaker's half")
+        arrays[name][i], found = kind.crop_window(got.frames, utts[i].side)
+        for _ in range(found.count(False) if found else 0):
+            log.note("face not found: used the speaker's half")
         meta[i]["status_frame"] = "ok"
-        meta[i]["frame_indices"] = " ".join(str(f) for f in idx)
-        if cfg.crop == "face":
-            meta[i]["face_found"] = found_all
-
-
-def frame_converter(cfg: PreprocessConfig, info):
-    """Decoded frame -> array for crop_frame. Half and full crops only need the frame at output scale, so it is
-    scaled while converted to RGB (halves of a 2S x S frame are the S x S crops); face detection needs it whole.
-    Prediction uses the same function so that its crops match the store's."""
-    s = cfg.frame_size
-    if cfg.crop == "face" or info.width < 2 * s and cfg.crop != "full":
-        return to_rgb
-    return scaled_rgb(s if cfg.crop == "full" else 2 * s, s)
-
-
-_converter = frame_converter  # earlier name, still imported elsewhere
+        meta[i]["frame_indices"] = " ".join(str(f) for f in got.indices)
+        if kind.settings.crop == "face":
+            meta[i]["face_found"] = all(found)
 
 
 # --- audio -------------------------------------------------------------------------------------------------
 
-def _audio(task: UnitTask, cfg: PreprocessConfig, tools: _Tools, arrays: dict, meta: list[dict], log: _Log) -> None:
+def _audio(task: UnitTask, cfg: PreprocessConfig, kinds: list[InputKind], arrays: dict, meta: list[dict],
+           log: _Log) -> None:
     sources: dict[str, AudioSource | AudioError] = {}
 
     def source(path: str):
@@ -272,11 +205,10 @@ def _audio(task: UnitTask, cfg: PreprocessConfig, tools: _Tools, arrays: dict, m
                 continue
             if not np.all(np.isfinite(y)):
                 y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
-            img, valid = tools.spec(y)
-            arrays["spec"][i] = to_float16(img)
-            for name, extract in tools.functionals.items():
-                arrays[name][i] = extract(y)
-            meta[i].update(status_audio="ok", audio_seconds=round(len(y) / cfg.sample_rate, 4), spec_valid=int(valid))
+            for kind in kinds:
+                for name, values in kind.extract([y]).items():
+                    arrays[name][i] = values[0]
+            meta[i].update(status_audio="ok", audio_seconds=round(len(y) / cfg.sample_rate, 4))
     finally:
         for s in sources.values():
             if isinstance(s, AudioSource):
@@ -294,18 +226,14 @@ def _audio_plan(u: Utterance, cfg: PreprocessConfig, log: _Log) -> tuple[str, fl
 
 # --- text --------------------------------------------------------------------------------------------------
 
-def _text(task: UnitTask, cfg: PreprocessConfig, arrays: dict, meta: list[dict]) -> None:
-    texts = [clean_text(u.text or "", cfg.tags, cfg.punctuation) for u in task.utterances]
-    keep = [i for i, t in enumerate(texts) if t]
-    if keep and task.contexts is not None:
-        contexts = [clean_text(task.contexts[i], cfg.tags, cfg.punctuation) for i in keep]
-        ids, mask = tokenize_with_context(contexts, [texts[i] for i in keep], cfg.tokenizer, cfg.max_length)
-        arrays["input_ids"][keep] = ids
-        arrays["attention_mask"][keep] = mask
-    elif keep:
-        ids, mask = tokenize([texts[i] for i in keep], cfg.tokenizer, cfg.max_length)
-        arrays["input_ids"][keep] = ids
-        arrays["attention_mask"][keep] = mask
-    for i, t in enumerate(texts):
-        meta[i]["text_input"] = t
-        meta[i]["status_text"] = "ok" if t else "empty transcript"
+def _text(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict]) -> None:
+    for kind in kinds:
+        texts = [kind.clean(u.text) for u in task.utterances]
+        keep = [i for i, t in enumerate(texts) if t]
+        if keep:
+            items = [texts[i] if task.contexts is None else (texts[i], task.contexts[i]) for i in keep]
+            for name, values in kind.extract(items).items():
+                arrays[name][keep] = values
+        for i, t in enumerate(texts):
+            meta[i]["text_input"] = t
+            meta[i]["status_text"] = "ok" if t else "empty transcript"

@@ -48,7 +48,7 @@ def create_app(recognizer, *, max_upload_mb: float = 200.0, max_duration_s: floa
                upload_dir: str | Path | None = None) -> FastAPI:
     """The FastAPI app around a loaded `Recognizer`. Uploads go to a per-request folder under `upload_dir`
     (a new temporary folder by default) that is removed before the response is sent."""
-    from emorec.inference.recognizer import MediaError
+    from emorec.inference import MediaError
     from emorec.inference.segment import SegmentFileError
 
     limit = int(max_upload_mb * 1024 * 1024)

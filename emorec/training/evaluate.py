@@ -12,10 +12,8 @@ import yaml
 from emorec.config import CorpusConfig, ExperimentConfig
 from emorec.corpora.labels import get_label_set
 from emorec.corpora.splits import SplitSpec, make_folds
-from emorec.preprocess.config import FUNCTIONAL_SETS
-from emorec.training.unimodal import ModalityData, dataset_for, fusion_inputs, input_kind, load_store, probs_frame, speaker_row_stats
-
-MODEL_KEYS = ("frame", "audio", "text")
+from emorec.inputs import MODALITIES, input_from_meta
+from emorec.training.unimodal import ModalityData, dataset_for, fusion_inputs, load_store, probs_frame, speaker_row_stats
 
 
 def load_run_config(run_dir: Path) -> ExperimentConfig:
@@ -25,38 +23,31 @@ def load_run_config(run_dir: Path) -> ExperimentConfig:
     return ExperimentConfig(**yaml.safe_load(path.read_text()))
 
 
-def input_meta_from(meta: dict) -> dict:
-    """Dataset normalisation stored in a saved model's model.json."""
-    inp = meta.get("input", {})
-    return {f"{k}_stats": (inp[f"{k}_mean"], inp[f"{k}_std"]) for k in ("spec", *FUNCTIONAL_SETS) if inp.get(f"{k}_mean") is not None}
-
-
 def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[str]) -> dict[str, pd.DataFrame]:
     """Per-model test probabilities of one fold's saved models (unimodal first, then fusions)."""
-    from emorec.inference.bundle import load_model_dir
-    from emorec.training.module import predict_proba
+    from emorec.models.saved import load_model_dir
+    from emorec.training.fit import predict_proba
     from emorec.training.unimodal import predict_fusion
 
     fold_dir = run_dir / "folds" / fold
     classes = list(data.label_set.classes)
     probs: dict[str, pd.DataFrame] = {}
-    for key in MODEL_KEYS:
+    preprocess = data.store.config.model_dump(mode="json")  # for model.json files of emorec 0.1
+    for key in MODALITIES:
         if not (fold_dir / key / "model").exists():
             continue
-        model, meta = load_model_dir(fold_dir / key / "model")
+        model, meta = load_model_dir(fold_dir / key / "model", preprocess)
         ids = data.ok_ids(key, test_ids)
-        kind = input_kind(meta["name"])
-        if meta.get("input", {}).get("normalise") == "speaker":  # each evaluated speaker's own statistics
-            norm = {"row_stats": speaker_row_stats(data, kind, data.ok_ids(key, data.order))}
-        else:
-            norm = input_meta_from(meta)
-        p = predict_proba(model, dataset_for(data, kind, ids, norm)) if ids else np.zeros((0, len(classes)))
+        kind = input_from_meta(meta.input_meta)
+        # per-speaker normalisation: each evaluated speaker's own statistics
+        row_stats = speaker_row_stats(data, kind, data.ok_ids(key, data.order)) if kind.normalise == "speaker" else None
+        p = predict_proba(model, dataset_for(data, kind, ids, row_stats)) if ids else np.zeros((0, len(classes)))
         probs[key] = probs_frame(ids, p, classes)
-    for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir() and p.name not in MODEL_KEYS):
+    for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir() and p.name not in MODALITIES):
         if not (sub / "model" / "model.json").exists():
             continue
         model, meta = load_model_dir(sub / "model")
-        mods = meta["input"]["modalities"]
+        mods = meta.fusion_modalities
         if not all(m in probs for m in mods):
             continue
         order = [i for i in data.order if i in set(test_ids)]

@@ -22,7 +22,6 @@ from emorec.training.unimodal import (
     fit_fusion,
     fit_unimodal,
     fusion_inputs,
-    load_store,
     manifest_utterances,
     predict_fusion,
 )
@@ -42,22 +41,41 @@ class Experiment:
 OBSERVED = "observed"  # label_set: every label the corpus has, in sorted order (resolved once, into config.yaml)
 
 
+def check_corpus(cfg: ExperimentConfig):
+    """Read the corpus, resolve the label set and make the split, before anything is written: (config with the
+    label set resolved, label set, corpus). ValueError when the label set keeps fewer than two classes or the
+    split cannot be made."""
+    from emorec.corpora.corpora import read_corpus
+
+    pp = cfg.preprocess_config()
+    corpus = read_corpus(pp.corpus, pp.root, **pp.corpus_options)
+    if not corpus.utterances:
+        raise ValueError(f"corpus {pp.corpus!r} at {pp.root}: no utterances found ({len(corpus.problems)} problems while "
+                         f"reading; `emorec data stats --corpus {pp.corpus} --root {pp.root}` lists them)")
+    if cfg.label_set == OBSERVED:  # resolved once, into config.yaml: evaluate and export see the same classes
+        labels = sorted({u.label for u in corpus.utterances if u.label})
+        cfg = cfg.model_copy(update={"label_set": {"name": OBSERVED, "classes": labels}})
+    label_set = get_label_set(cfg.label_set)
+    kept, dropped = label_set.apply(corpus.utterances)
+    classes = sorted({u.label for u in kept})
+    if len(classes) < 2:  # e.g. the default iemocap4 on another corpus: nothing, or one class, left to learn
+        raise ValueError(f"label set {label_set.name} {list(label_set.classes)} keeps {len(kept)} utterances "
+                         f"of {cfg.corpus.name} in {len(classes)} class(es) {classes} and drops the labels {sorted(set(dropped))[:20]}; "
+                         f"set `label_set:` to the classes to learn (a built-in name, a YAML file, or a mapping with `classes:`)")
+    make_folds(kept, cfg.split)  # the split is feasible on this corpus
+    return cfg, label_set, corpus
+
+
 def prepare(cfg: ExperimentConfig, out: Path, workers: int = 1) -> Experiment:
+    from emorec.preprocess.run import preprocess_utterances
+
+    cfg, label_set, corpus = check_corpus(cfg)
     out.mkdir(parents=True, exist_ok=True)
     dump_config(cfg, out / "config.yaml")
-    store = load_store(cfg.preprocess_config(), workers=workers)
-    if cfg.label_set == OBSERVED:
-        labels = sorted({str(v) for v in store.manifest["label"].dropna() if str(v)})
-        cfg = cfg.model_copy(update={"label_set": {"name": OBSERVED, "classes": labels}})
-        dump_config(cfg, out / "config.yaml")  # evaluate and export then see the same classes
-    label_set = get_label_set(cfg.label_set)
-    data = ModalityData.from_store(store, label_set)
-    kept = sorted({u.label for u in data.utterances})
-    if len(kept) < 2:  # e.g. the default iemocap4 on another corpus: nothing, or one class, left to learn
-        raise ValueError(f"label set {label_set.name} {list(label_set.classes)} keeps {len(data.utterances)} utterances "
-                         f"of {cfg.corpus.name} in {len(kept)} class(es) {kept} and drops the labels {sorted(data.dropped)[:20]}; "
-                         f"set `label_set:` to the classes to learn (a built-in name, a YAML file, or a mapping with `classes:`)")
-    return Experiment(cfg, out, label_set, store, data)
+    pp = cfg.preprocess_config()
+    store = preprocess_utterances(corpus.utterances, pp, workers=workers, store_dir=pp.store_dir(),
+                                  reader_problems=len(corpus.problems))
+    return Experiment(cfg, out, label_set, store, ModalityData.from_store(store, label_set))
 
 
 def _write_json(path: Path, obj) -> None:

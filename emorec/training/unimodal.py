@@ -14,9 +14,8 @@ import pandas as pd
 
 from emorec.corpora.labels import LabelSet
 from emorec.corpora.records import Utterance
-from emorec.preprocess.config import FUNCTIONAL_SETS
-
-STORE_ARRAY = {"frame": "frames", "audio": "spec", "text": "input_ids"}
+from emorec.inputs import InputKind
+from emorec.models.saved import ModelMeta
 
 
 def load_store(pp_config, workers: int = 1):
@@ -96,73 +95,67 @@ def probs_frame(ids, probs: np.ndarray, classes) -> pd.DataFrame:
     return pd.DataFrame({"utt_id": list(ids), **{f"p_{c}": probs[:, i] for i, c in enumerate(classes)}})
 
 
-def input_kind(arch: str) -> str:
-    """What a model reads from the store: frames, spec, egemaps, compare or text."""
+def model_input(data: ModalityData, mcfg) -> InputKind:
+    """The input kind a model config reads, with the store's settings and the model's options."""
     from emorec.models import model_spec
 
-    return model_spec(arch).input_kind
+    return data.store.config.input(model_spec(mcfg.arch).input_kind, mcfg.input_options())
 
 
-def dataset_for(data: ModalityData, kind: str, ids, input_meta: dict, *, train: bool = False, augment=None):
+def dataset_for(data: ModalityData, kind: InputKind, ids, row_stats: dict | None = None, augment=None):
     from emorec.training.datasets import StoreDataset
 
     labels = data.labels_of(ids) if all(i in data.y for i in ids) else None
-    return StoreDataset(data.store, data.rows_of(ids), labels, kind, augment=augment if train else None, **input_meta)
+    return StoreDataset(data.store, data.rows_of(ids), labels, kind, row_stats=row_stats, augment=augment)
 
 
-def input_meta_for(data: ModalityData, kind: str, train_ids, normalise: str = "train") -> dict:
-    """Normalisation the model's inputs need: statistics of the training rows only, or (`speaker`) of each
-    speaker's own rows, for every speaker in `data` (test speakers' unlabelled recordings included)."""
-    from emorec.training.datasets import FUNCTIONALS, feature_stats, spec_channel_stats
-
-    if normalise == "speaker":
-        if kind not in ("spec", *FUNCTIONALS):
-            raise ValueError(f"normalise: speaker applies to spectrogram and openSMILE functionals inputs, not {kind!r}")
-        return {"row_stats": speaker_row_stats(data, kind, data.ok_ids("audio", data.order))}
-    if kind == "spec":
-        mean, std = spec_channel_stats(data.store, data.rows_of(train_ids))
-        return {"spec_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
-    if kind in FUNCTIONALS:
-        mean, std = feature_stats(data.store, data.rows_of(train_ids), kind)
-        return {f"{kind}_stats": (np.asarray(mean).tolist(), np.asarray(std).tolist())}
-    return {}
+def fitted_input(data: ModalityData, kind: InputKind, train_ids) -> tuple[InputKind, dict | None]:
+    """The kind with the statistics of the training rows, and for `normalise: speaker` the statistics each row
+    is standardised with: its speaker's own, for every speaker in `data` (test speakers' unlabelled recordings
+    included). A speaker-normalised kind keeps the training rows' statistics (in the per-speaker shape) for
+    prediction on a single utterance, where no speaker statistics can be had."""
+    kind = kind.with_stats(kind.fit_stats(data.store, data.rows_of(train_ids)))
+    if kind.normalise == "speaker":
+        return kind, speaker_row_stats(data, kind, data.ok_ids(kind.modality, data.order))
+    return kind, None
 
 
-def speaker_row_stats(data: ModalityData, kind: str, ids) -> dict:
+def speaker_row_stats(data: ModalityData, kind: InputKind, ids) -> dict:
     from emorec.training.datasets import speaker_stats
 
     by_speaker: dict[str, list[int]] = {}
     for i, spk in zip(ids, data.speakers_of(ids)):
         by_speaker.setdefault(spk, []).append(data.row[i])
-    return speaker_stats(data.store, {k: np.asarray(v) for k, v in by_speaker.items()}, kind)
+    return speaker_stats(data.store, kind, {k: np.asarray(v) for k, v in by_speaker.items()})
 
 
-def _train_predict(data, kind, mcfg, train_ids, val_ids, predict_sets, work_dir, meta, seed, classes):
+def _train_predict(data, kind, row_stats, mcfg, train_ids, val_ids, predict_sets, work_dir, seed, classes):
     import lightning as L
 
-    from emorec.training.module import fit, load_best, predict_proba
-    from emorec.models import get_model
+    from emorec.training.fit import fit, load_best, predict_proba
+    from emorec.models import get_model_checked
     from emorec.models.ensemble import Ensemble
 
-    ds_tr = dataset_for(data, kind, train_ids, meta, train=True, augment=mcfg.augment)
-    ds_val = dataset_for(data, kind, val_ids, meta)
+    ds_tr = dataset_for(data, kind, train_ids, row_stats, augment=mcfg.augment)
+    ds_val = dataset_for(data, kind, val_ids, row_stats)
     members, results = [], []
     for k in range(mcfg.ensemble):  # member k: seed + k, its own fit folder (each resumes on its own)
         L.seed_everything(seed + k, verbose=False)
-        member = get_model(mcfg.arch, len(classes), **mcfg.kwargs)
+        member = get_model_checked(mcfg.arch, len(classes), **mcfg.kwargs)
         fit_cfg = mcfg.fit.model_copy(update={"seed": seed + k})
         res = fit(member, ds_tr, ds_val, len(classes), fit_cfg, work_dir if k == 0 else work_dir.with_name(f"{work_dir.name}_m{k}"))
         members.append(load_best(member, res.best_ckpt))
         results.append(res)
     model = members[0] if len(members) == 1 else Ensemble(members)
-    outs = [predict_proba(model, dataset_for(data, kind, ids, meta), batch_size=mcfg.fit.batch_size) for ids in predict_sets]
+    outs = [predict_proba(model, dataset_for(data, kind, ids, row_stats), batch_size=mcfg.fit.batch_size)
+            for ids in predict_sets]
     return model, outs, results
 
 
 def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path, classes, *, crossfit_folds: int, seed: int) -> UnimodalOutputs:
     """The fold's model for one modality (trained on the whole training side) and, for the fusion,
     out-of-fold outputs for the training utterances from `crossfit_folds` models that never saw them."""
-    from emorec.inference.bundle import save_model_dir
+    from emorec.models.saved import save_model_dir
     from emorec.training.crossfit import kfold_indices
 
     out_file = model_dir / "outputs.parquet"
@@ -176,12 +169,11 @@ def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path,
     test_ids = data.ok_ids(modality, fold.test)
     if not train_ids or not val_ids:
         raise RuntimeError(f"fold {fold.name}: no usable {modality} utterances for training/validation")
-    kind = input_kind(mcfg.arch)
-    meta = input_meta_for(data, kind, train_ids, mcfg.normalise)
+    kind, row_stats = fitted_input(data, model_input(data, mcfg), train_ids)
     model, (p_val, p_test), res = _train_predict(
-        data, kind, mcfg, train_ids, val_ids, [val_ids, test_ids], model_dir / "fit", meta, seed, classes
+        data, kind, row_stats, mcfg, train_ids, val_ids, [val_ids, test_ids], model_dir / "fit", seed, classes
     )
-    save_model_dir(model, model_dir / "model", model_meta(data, modality, mcfg, classes, meta))
+    save_model_dir(model, model_dir / "model", unimodal_meta(mcfg, modality, classes, kind))
 
     oof = np.zeros((len(train_ids), len(classes)), dtype=np.float32)
     if crossfit_folds >= 2:
@@ -189,7 +181,8 @@ def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path,
         for k, (tr_idx, ho_idx) in enumerate(splits):
             tr = [train_ids[i] for i in tr_idx]
             ho = [train_ids[i] for i in ho_idx]
-            _, (p_ho,), _ = _train_predict(data, kind, mcfg, tr, val_ids, [ho], model_dir / f"oof{k}", meta, seed + 1 + k, classes)
+            _, (p_ho,), _ = _train_predict(data, kind, row_stats, mcfg, tr, val_ids, [ho], model_dir / f"oof{k}",
+                                           seed + 1 + k, classes)
             oof[np.asarray(ho_idx)] = p_ho
     outs = UnimodalOutputs(probs_frame(test_ids, p_test, classes), probs_frame(val_ids, p_val, classes), probs_frame(train_ids, oof, classes))
     df = pd.concat([d.assign(part=p) for p, d in (("test", outs.test), ("val", outs.val), ("oof", outs.oof))], ignore_index=True)
@@ -206,23 +199,9 @@ def _prune_checkpoints(model_dir: Path) -> None:
         ckpt.unlink()
 
 
-def model_meta(data: ModalityData, modality: str, mcfg, classes, input_meta: dict) -> dict:
-    pp = data.store.config
-    meta = {"name": mcfg.arch, "modality": modality, "num_classes": len(classes), "kwargs": dict(mcfg.kwargs), "classes": list(classes)}
-    if mcfg.ensemble > 1:
-        meta["ensemble"] = mcfg.ensemble
-    if modality == "frame":
-        meta["input"] = {"crop": pp.crop, "frame_size": pp.frame_size, "frames_per_utterance": pp.frames_per_utterance}
-    elif modality == "audio":
-        meta["input"] = {"kind": input_kind(mcfg.arch), "recipe": pp.spec_recipe, "normalise": mcfg.normalise,
-                         **{name: getattr(pp, name) for name in FUNCTIONAL_SETS}}
-        for key in ("spec", *FUNCTIONAL_SETS):
-            mean, std = input_meta.get(f"{key}_stats", (None, None))
-            if mean is not None:
-                meta["input"].update({f"{key}_mean": mean, f"{key}_std": std})
-    else:
-        meta["input"] = {"tokenizer": pp.tokenizer, "max_length": pp.max_length, "tags": pp.tags, "punctuation": pp.punctuation}
-    return meta
+def unimodal_meta(mcfg, modality: str, classes, kind: InputKind) -> ModelMeta:
+    return ModelMeta(name=mcfg.arch, modality=modality, num_classes=len(classes), kwargs=dict(mcfg.kwargs),
+                     classes=list(classes), input=kind.meta().model_dump(mode="json"), ensemble=mcfg.ensemble)
 
 
 def fusion_inputs(probs: dict[str, pd.DataFrame], modalities, order, classes, missing: str):
@@ -232,9 +211,9 @@ def fusion_inputs(probs: dict[str, pd.DataFrame], modalities, order, classes, mi
 
 
 def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, classes, modalities, *, seed: int):
-    from emorec.inference.bundle import load_model_dir, save_model_dir
+    from emorec.models.saved import load_model_dir, save_model_dir
     from emorec.training.datasets import FusionDataset
-    from emorec.training.module import fit, load_best
+    from emorec.training.fit import fit, load_best
     from emorec.models import get_model
 
     saved = model_dir / "model"
@@ -249,8 +228,8 @@ def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, clas
     ds_val = FusionDataset(val_in.X, val_in.mask, data.labels_of(val_in.utt_ids))
     res = fit(model, ds_tr, ds_val, len(classes), fcfg.fit.model_copy(update={"seed": seed}), model_dir / "fit")
     load_best(model, res.best_ckpt)
-    meta = {"name": "fusion_transformer", "modality": "fusion", "num_classes": len(classes), "kwargs": kwargs,
-            "classes": list(classes), "input": {"modalities": list(modalities)}}
+    meta = ModelMeta(name="fusion_transformer", modality="fusion", num_classes=len(classes), kwargs=kwargs,
+                     classes=list(classes), input={"modalities": list(modalities)})
     save_model_dir(model, saved, meta)
     _prune_checkpoints(model_dir)
     (model_dir / "done.json").write_text(json.dumps({"best_score": res.best_score, "epochs": res.epochs_run}))
@@ -259,6 +238,6 @@ def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, clas
 
 def predict_fusion(model, aligned) -> np.ndarray:
     from emorec.training.datasets import FusionDataset
-    from emorec.training.module import predict_proba
+    from emorec.training.fit import predict_proba
 
     return predict_proba(model, FusionDataset(aligned.X, aligned.mask, None))

@@ -1,4 +1,5 @@
-"""Speed and noise perturbation of a stored log-mel/delta/delta-delta spectrogram (training-time augmentation).
+"""Training-time augmentation of model inputs: `Augment` (the config), SpecAugment masks, frame flips, and speed
+and noise perturbation of a stored log-mel/delta/delta-delta spectrogram (training-time augmentation).
 
 The store keeps spectrograms, not waveforms, so the two classic waveform augmentations are applied where the
 model reads its input:
@@ -13,9 +14,12 @@ below the maximum is applied again. Only the `mel_deltas` recipe has this layout
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
 
-from emorec.media.audio import TOP_DB, delta
+import numpy as np
+import torch
+
+from emorec.inputs.melspec import TOP_DB, delta
 
 
 def _interp_rows(x: np.ndarray, pos: np.ndarray, fill: float, axis: int) -> np.ndarray:
@@ -65,3 +69,59 @@ def perturb(img: np.ndarray, rng: np.random.Generator, *, speed: float = 0.0, sn
         logmel = add_noise(logmel, float(rng.uniform(*snr_db)), rng)
     logmel = np.maximum(logmel, logmel.max() - TOP_DB)
     return np.stack([logmel, delta(logmel, 1), delta(logmel, 2)]).astype(np.float32)
+
+
+@dataclass
+class Augment:
+    """Training-time augmentation. Audio: SpecAugment-style masks; frames: horizontal flip."""
+
+    time_masks: int = 2
+    time_width: int = 16  # max width of each time mask (spectrogram columns)
+    freq_masks: int = 2
+    freq_width: int = 8  # max height of each frequency mask (spectrogram rows)
+    hflip: bool = False
+    speed: float = 0.0  # spectrograms: random speed in [1 - speed, 1 + speed] (tempo and pitch; 0 = off)
+    noise_snr: tuple[float, float] | None = None  # spectrograms: white noise at an SNR (dB) drawn in this range
+    noise_prob: float = 0.5  # share of training items that get the noise
+
+    @property
+    def perturbs(self) -> bool:
+        return self.speed > 0 or self.noise_snr is not None
+
+    @classmethod
+    def coerce(cls, value) -> "Augment | None":
+        if value is None or value is False:
+            return None
+        if value is True:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            unknown = set(value) - set(cls.__dataclass_fields__)
+            if unknown:
+                raise ValueError(f"augment: unknown keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
+            aug = cls(**value)
+            if not 0.0 <= aug.speed < 0.5:
+                raise ValueError(f"augment.speed must be within [0, 0.5), got {aug.speed}")
+            if aug.noise_snr is not None:
+                lo, hi = (float(v) for v in aug.noise_snr)
+                if lo > hi:
+                    raise ValueError(f"augment.noise_snr must be [low, high] dB, got {aug.noise_snr}")
+                aug.noise_snr = (lo, hi)
+            return aug
+        raise TypeError(f"augment must be None, a bool, a dict or Augment, got {type(value).__name__}")
+
+
+def spec_augment(x: torch.Tensor, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
+    """Zero random time and frequency bands of a standardised (C, F, T) spectrogram (0 = the mean)."""
+    x = x.clone()
+    _, f, t = x.shape
+    for _ in range(aug.time_masks):
+        w = int(rng.integers(0, min(aug.time_width, t) + 1))
+        s = int(rng.integers(0, t - w + 1))
+        x[:, :, s:s + w] = 0.0
+    for _ in range(aug.freq_masks):
+        w = int(rng.integers(0, min(aug.freq_width, f) + 1))
+        s = int(rng.integers(0, f - w + 1))
+        x[:, s:s + w, :] = 0.0
+    return x

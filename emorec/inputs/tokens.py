@@ -1,11 +1,21 @@
-"""Transcripts: tag cleaning ([LAUGHTER] ...) and tokenisation with the text encoder's own tokenizer."""
+"""`text`: the transcript, tags cleaned ([LAUGHTER] ...), tokenised with the text encoder's own tokenizer.
+
+With `text_context: k` the k previous utterances of the dialogue come first, as a sentence pair
+([CLS] context [SEP] text [SEP]); the target text is kept whole, the context gives up its oldest tokens first.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
+import torch
+from pydantic import Field
+
+from emorec.inputs import register_input
+from emorec.inputs.base import InputKind, Settings
 
 TAG = re.compile(r"\[\s*([A-Za-z][A-Za-z _-]*?)\s*\]")
 TAG_WORDS = {  # tags="map": the word a tag becomes ('' drops it)
@@ -80,3 +90,41 @@ def tokenize_with_context(contexts: list[str], texts: list[str], tokenizer_name:
         ids[i, : len(seq)] = seq
         mask[i, : len(seq)] = 1
     return ids, mask
+
+
+class TextSettings(Settings):
+    tokenizer: str = "minilm"
+    max_length: int = Field(64, ge=4)
+    tags: Literal["keep", "remove", "map"] = "keep"
+    punctuation: Literal["keep", "ascii"] = "keep"  # ascii: ’ ‘ “ ” … — as ' ' " " ... -
+    text_context: int = Field(0, ge=0, le=32)  # previous utterances of the same dialogue fed before the target
+    context_speaker_tags: bool = True  # prefix each context utterance with its speaker ("Joey: ...")
+
+
+@register_input
+class Tokens(InputKind):
+    name = "text"
+    modality = "text"
+    Settings = TextSettings
+
+    def arrays(self):
+        n = self.settings.max_length
+        return {"input_ids": ((n,), np.dtype(np.int32)), "attention_mask": ((n,), np.dtype(np.uint8))}
+
+    def clean(self, text: str | None) -> str:
+        """The transcript as the text model reads it ('' = no usable text)."""
+        return clean_text(text or "", self.settings.tags, self.settings.punctuation)
+
+    def extract(self, items: list) -> dict[str, np.ndarray]:
+        """items: cleaned, non-empty texts, or (text, context) pairs when the model reads dialogue context."""
+        s = self.settings
+        if items and isinstance(items[0], tuple):
+            contexts = [self.clean(c) for _, c in items]
+            ids, mask = tokenize_with_context(contexts, [t for t, _ in items], s.tokenizer, s.max_length)
+        else:
+            ids, mask = tokenize(list(items), s.tokenizer, s.max_length)
+        return {"input_ids": ids, "attention_mask": mask}
+
+    def transform(self, arrays, stats=None, augment=None, rng=None) -> dict:
+        return {"input_ids": torch.from_numpy(np.asarray(arrays["input_ids"], dtype=np.int64)),
+                "attention_mask": torch.from_numpy(np.asarray(arrays["attention_mask"], dtype=np.int64))}

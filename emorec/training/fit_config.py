@@ -1,0 +1,33 @@
+"""Training settings of one fit (`fit:` in a config): epochs, batch, optimiser, schedule, early stopping, devices."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+# FitConfig fields that may change between a run and its continuation (all others must match)
+RESUMABLE_CHANGES = {"epochs", "accelerator", "devices", "num_workers", "enable_progress_bar", "max_time"}
+
+
+class FitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    balance: Literal["none", "weighted_loss", "sampler"] = "none"
+    patience: int | None = 5  # early stopping on `monitor`; None = off
+    monitor: Literal["val_ua", "val_acc", "val_wf1", "val_loss"] = "val_ua"  # val_wf1: weighted F1
+    seed: int = 0
+    accelerator: str = "auto"
+    devices: int | str | list[int] = "auto"
+    num_workers: int = 0
+    precision: int | str = "32-true"
+    deterministic: bool | Literal["warn"] = False
+    enable_progress_bar: bool = True
+    max_time: str | None = None  # "DD:HH:MM:SS"; a run stopped by it is not finished and resumes next call
+    gradient_clip_val: float | None = None
+    optimizer: Literal["adam", "adamw"] = "adam"  # adamw: decoupled weight decay (transformer fine-tuning)
+    schedule: Literal["constant", "warmup_linear"] = "constant"  # warmup_linear: 10 % warm-up, then linear to 0
