@@ -10,10 +10,11 @@ import numpy as np
 
 from emorec.vision.face import Face
 from emorec.vision.geometry import check_rgb, letterbox
-from emorec.vision.runtime import TFLiteModel, model_file
+from emorec.vision.runtime import TFLiteModel, require_installed
 
 SCORE_CLIP = 100.0  # raw logits are clipped to +-this before the sigmoid, as in MediaPipe
 NMS_IOU = 0.3  # MediaPipe's min_suppression_threshold for faces
+CLOSEUP_FILL = 0.5  # second look of the full-range models: the frame shrunk to half the input square
 
 
 @dataclass(frozen=True)
@@ -96,14 +97,16 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, t
 class FaceDetector:
     """BlazeFace on the CPU. `model`: "full" (full range, 192x192 input, faces up to ~5 m; the default), "short"
     (short range, 128x128, faces within ~2 m, fastest) or "full_sparse" (the sparse variant of full range).
-    Any aspect ratio works: the frame is letterboxed to the model's square input. `threads`: interpreter
-    threads. `model_path` replaces the bundled file (it must be the same kind of model).
+    Any aspect ratio works: the frame is letterboxed to the model's square input. The full-range models miss
+    close-ups (a face wider than about half the frame, e.g. an already cropped face image): with
+    `closeup_retry` (default) a frame where they find nothing is looked at once more, shrunk to half the
+    input. `threads`: interpreter threads. `model_path` replaces the bundled file (same kind of model).
     Raises VisionUnavailable (one line with the pip command) when LiteRT or the model files are missing."""
 
     name = "blazeface"
 
     def __init__(self, model: str = "full", min_score: float = 0.5, threads: int = 1,
-                 model_path: str | Path | None = None, nms_iou: float = NMS_IOU):
+                 model_path: str | Path | None = None, nms_iou: float = NMS_IOU, closeup_retry: bool = True):
         if model not in ANCHORS:
             raise ValueError(f"unknown face detector model {model!r}; choose one of {', '.join(ANCHORS)}")
         if not 0.0 < min_score < 1.0:
@@ -111,7 +114,8 @@ class FaceDetector:
         self.model = model
         self.min_score = float(min_score)
         self.nms_iou = float(nms_iou)
-        self.net = TFLiteModel(model_file(model, model_path), threads=threads)
+        self.closeup_retry = bool(closeup_retry) and model != "short"
+        self.net = TFLiteModel(require_installed(model, model_path), threads=threads)
         spec = ANCHORS[model]
         if self.net.input_size != spec.input_size:
             raise ValueError(f"{self.net.path} takes {self.net.input_size} px input, the {model!r} model takes "
@@ -125,8 +129,16 @@ class FaceDetector:
         if sort not in ("size", "score"):
             raise ValueError(f"sort must be 'size' or 'score', got {sort!r}")
         rgb = check_rgb(rgb)
+        faces = self._detect_at(rgb, 1.0)
+        if not faces and self.closeup_retry:
+            faces = self._detect_at(rgb, CLOSEUP_FILL)
+        key = (lambda f: -f.area) if sort == "size" else (lambda f: -f.score)
+        faces.sort(key=key)
+        return faces[:max_faces] if max_faces is not None else faces
+
+    def _detect_at(self, rgb: np.ndarray, fill: float) -> list[Face]:
         size = self.net.input_size
-        square, fit = letterbox(rgb, size)
+        square, fit = letterbox(rgb, size, fill)
         tensor = square.astype(np.float32)[None] / 127.5 - 1.0  # MediaPipe feeds [-1, 1]
         raw_boxes, raw_scores = self._split(self.net.run(tensor))
         boxes, keypoints, scores = decode(raw_boxes, raw_scores, self.anchors, size, self.min_score)
@@ -134,9 +146,7 @@ class FaceDetector:
         for box, points, score in weighted_nms(boxes, keypoints, scores, self.nms_iou):
             corners = fit.to_image(box.reshape(2, 2)).reshape(4)
             faces.append(Face(box=tuple(float(v) for v in corners), score=score, keypoints=fit.to_image(points)))
-        key = (lambda f: -f.area) if sort == "size" else (lambda f: -f.score)
-        faces.sort(key=key)
-        return faces[:max_faces] if max_faces is not None else faces
+        return faces
 
     def _split(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(regressors, classificators) whatever order the file lists its outputs in."""

@@ -38,10 +38,11 @@ class Letterbox:
         return out
 
 
-def letterbox(rgb: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
-    """The image scaled to fit a size x size square (aspect kept, centred, black bars), and the mapping back."""
+def letterbox(rgb: np.ndarray, size: int, fill: float = 1.0) -> tuple[np.ndarray, Letterbox]:
+    """The image scaled so its long side covers `fill` of a size x size square (aspect kept, centred, black
+    around it), and the mapping back."""
     h, w = rgb.shape[:2]
-    scale = size / max(h, w)
+    scale = size * fill / max(h, w)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     resized = cv2.resize(rgb, (nw, nh), interpolation=interpolation)

@@ -66,6 +66,21 @@ def models_available() -> bool:
     return folder is not None and all((folder / name).is_file() for name in MODEL_FILES.values())
 
 
+def require_installed(kind: str, path: str | Path | None = None) -> Path:
+    """The model file for `kind` (or the given `path`) once LiteRT and the model are known to be there;
+    otherwise VisionUnavailable, one line with the pip command(s) for what is missing."""
+    if kind not in MODEL_FILES:
+        raise ValueError(f"unknown face model {kind!r}; choose one of {', '.join(MODEL_FILES)}")
+    missing = [] if litert_available() else [LITERT_HINT]
+    folder = model_dir()
+    if path is None and (folder is None or not (folder / MODEL_FILES[kind]).is_file()):
+        missing.append(MODELS_HINT)
+    if missing:
+        raise VisionUnavailable("face models need the LiteRT interpreter and MediaPipe's model files: "
+                                + " && ".join(missing))
+    return model_file(kind, path)
+
+
 class TFLiteModel:
     """One TFLite model on the CPU: a float32 NHWC input and named float32 outputs. Not thread-safe: give each
     thread its own instance."""

@@ -86,16 +86,17 @@ def link_detections(detections: list[list[Face]], min_iou: float = MIN_IOU, max_
                     min_presence: float = 0.0) -> list[Track]:
     """Tracks from per-frame detections: in each frame, greedily match the most similar (track, face) pairs,
     each track taking at most one face; faces left over start new tracks. A track is compared through the last
-    frame it was seen in, so a face missed in one frame is picked up again. Tracks found in fewer than
+    frame it was seen in, its centre allowed to move max_shift face sizes per frame since then, so a face
+    missed in a frame is picked up again. Tracks found in fewer than
     `min_presence` of the frames are dropped; the rest come largest first (mean box area)."""
     n = len(detections)
     tracks: list[Track] = []
     for i, faces in enumerate(detections):
         pairs = []
         for t, track in enumerate(tracks):
-            last = track.last
+            last, gap = track.last, i - track.frames_seen[-1]
             for k, face in enumerate(faces):
-                s = similarity(last, face, min_iou, max_shift)
+                s = similarity(last, face, min_iou, max_shift * gap)
                 if s > 0:
                     pairs.append((s, t, k))
         used_tracks, used_faces = set(), set()
