@@ -38,6 +38,8 @@ def test_choice_without_landmarks_or_with_one_face_is_by_size():
     assert index == 0 and info["method"] == "single"
     with pytest.raises(ValueError, match="no face tracks"):
         active_speaker([], frames)
+    with pytest.raises(ValueError, match="one entry per frame"):
+        active_speaker([small, big], frames * 2)
     with pytest.raises(ValueError, match="values for 1 frames"):
         active_speaker([small, big], frames, audio_energy=[1.0, 2.0])
 

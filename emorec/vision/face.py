@@ -1,7 +1,8 @@
 """A detected face: box, score and the six BlazeFace keypoints, in the pixel coordinates of the frame.
 
 Coordinates are continuous: (0, 0) is the top-left corner of the image and pixel (i, j) covers [i, i+1) x
-[j, j+1), so the box (0, 0, W, H) is the whole frame. "Right" and "left" are the person's own sides: the right eye
+[j, j+1), so the box (0, 0, W, H) is the whole frame. Detector boxes are not clipped: a face cut by the frame's
+edge gets a box reaching past it. "Right" and "left" are the person's own sides: the right eye
 is the one on the image's left in a frontal face.
 """
 

@@ -99,6 +99,8 @@ def active_speaker(tracks, frames, frame_times=None, audio_energy=None, landmark
     FaceLandmarker; without one the largest face is taken."""
     if not tracks:
         raise ValueError("no face tracks to choose from")
+    if any(len(t.faces) != len(frames) for t in tracks):
+        raise ValueError(f"tracks must have one entry per frame ({len(frames)} frames)")
     areas = [t.mean_area for t in tracks]
     largest = int(np.argmax(areas))
     info = {"area": areas, "score": [0.0] * len(tracks), "motion": [0.0] * len(tracks),
