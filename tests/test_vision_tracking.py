@@ -79,8 +79,8 @@ def test_two_people_give_two_tracks_that_do_not_swap(shared_data):
 
 
 def test_unreadable_media_names_the_file(tmp_path):
-    from emorec.preprocess.audio import AudioError
-    from emorec.preprocess.video import VideoError
+    from emorec.media.audio import AudioError
+    from emorec.media.video import VideoError
     from emorec.vision import read_audio_energy, read_segment_frames
 
     missing, broken = tmp_path / "missing.mp4", tmp_path / "broken.mp4"

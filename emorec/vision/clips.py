@@ -21,9 +21,9 @@ class SegmentFrames:
 def read_segment_frames(path: str | Path, n: int = 7, start: float | None = None,
                         end: float | None = None) -> SegmentFrames:
     """n frames evenly spaced over [start, end] seconds (None = clip start / end). Raises
-    emorec.preprocess.video.VideoError naming the file when it cannot be read; frames past the last decodable
+    emorec.media.video.VideoError naming the file when it cannot be read; frames past the last decodable
     one are left out."""
-    from emorec.preprocess.video import VideoError, frame_window, pick_frames, probe, read_frames
+    from emorec.media.video import VideoError, frame_window, pick_frames, probe, read_frames
 
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -41,8 +41,8 @@ def read_segment_frames(path: str | Path, n: int = 7, start: float | None = None
 def read_audio_energy(path: str | Path, start: float | None = None, end: float | None = None,
                       sample_rate: int = 16000, hop_s: float = 0.01, window_s: float = 0.04) -> EnergyCurve:
     """Short-time RMS energy of a media file's audio over [start, end] seconds, times from the file's start.
-    Raises emorec.preprocess.audio.AudioError naming the file when it has no usable audio."""
-    from emorec.preprocess.audio import AudioSource
+    Raises emorec.media.audio.AudioError naming the file when it has no usable audio."""
+    from emorec.media.audio import AudioSource
 
     source = AudioSource(path, sample_rate)
     try:

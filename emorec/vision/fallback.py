@@ -25,7 +25,7 @@ class HaarFaceDetector:
     name = "haar"
 
     def __init__(self):
-        from emorec.preprocess.video import FaceFinder
+        from emorec.media.video import FaceFinder
 
         self.cascade = FaceFinder(margin=0.0).cascade
 
