@@ -11,18 +11,18 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from emorec.config import ExperimentConfig, dump_config
 from emorec.corpora.labels import LabelSet, get_label_set
 from emorec.corpora.splits import Fold, make_folds
+from emorec.training.distributed import is_global_zero, wait_for_file
+from emorec.training.progress import RunProgress, run_progress
 from emorec.training.unimodal import (
     ModalityData,
     fit_fusion,
     fit_unimodal,
     fusion_inputs,
-    manifest_utterances,
     predict_fusion,
 )
 
@@ -68,78 +68,105 @@ def check_corpus(cfg: ExperimentConfig):
 
 def prepare(cfg: ExperimentConfig, out: Path, workers: int = 1) -> Experiment:
     from emorec.preprocess.run import preprocess_utterances
+    from emorec.preprocess.store import COMPLETE, FeatureStore
 
     cfg, label_set, corpus = check_corpus(cfg)
-    out.mkdir(parents=True, exist_ok=True)
-    dump_config(cfg, out / "config.yaml")
     pp = cfg.preprocess_config()
-    store = preprocess_utterances(corpus.utterances, pp, workers=workers, store_dir=pp.store_dir(),
-                                  reader_problems=len(corpus.problems))
+    if is_global_zero():
+        out.mkdir(parents=True, exist_ok=True)
+        dump_config(cfg, out / "config.yaml")
+        store = preprocess_utterances(corpus.utterances, pp, workers=workers, store_dir=pp.store_dir(),
+                                      reader_problems=len(corpus.problems))
+    else:  # the other processes of a distributed run read the store rank 0 builds
+        wait_for_file(pp.store_dir() / COMPLETE)
+        store = FeatureStore.open(pp.store_dir())
     return Experiment(cfg, out, label_set, store, ModalityData.from_store(store, label_set))
 
 
 def _write_json(path: Path, obj) -> None:
+    if not is_global_zero():
+        return
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, default=float))
     tmp.replace(path)
 
 
-def run_fold(exp: Experiment, fold: Fold) -> dict:
-    """Train and evaluate every model of one fold; returns {model_key: metrics}."""
+def planned_fusions(cfg: ExperimentConfig, available) -> dict[str, list[str]]:
+    """Fusion key -> modalities: `fusion.modalities` ("fusion") and each of `fusion.extra` ("audio_text", ...),
+    over the modalities that have a model."""
+    fusions: dict[str, list[str]] = {}
+    if not cfg.fusion.enabled:
+        return fusions
+    main = [m for m in cfg.fusion.modalities if m in available]
+    for mods in [cfg.fusion.modalities, *cfg.fusion.extra]:
+        mods = [m for m in mods if m in available]
+        if len(mods) >= 2:
+            fusions["fusion" if mods == main else "_".join(mods)] = mods
+    return fusions
+
+
+def _test_metrics(data, probs: dict[str, pd.DataFrame], classes, y_train) -> dict:
     from emorec.training.metrics import classification_metrics
 
-    cfg, data = exp.cfg, exp.data
-    fold_dir = exp.out / "folds" / fold.name
-    done = fold_dir / "done.json"
-    if done.exists():
-        return json.loads(done.read_text())["metrics"]
-    fold_dir.mkdir(parents=True, exist_ok=True)
-    classes = list(exp.label_set.classes)
-    y_train_all = data.labels_of(fold.train)
+    return {key: classification_metrics(data.labels_of(df.utt_id), df[[f"p_{c}" for c in classes]].to_numpy().argmax(1),
+                                        classes, y_train) for key, df in probs.items()}
 
-    test_probs: dict[str, pd.DataFrame] = {}
-    val_probs: dict[str, pd.DataFrame] = {}
-    oof_probs: dict[str, pd.DataFrame] = {}
-    for modality, mcfg in cfg.enabled_models().items():
-        res = fit_unimodal(
-            data, modality, mcfg, fold, fold_dir / modality, classes,
-            crossfit_folds=cfg.fusion.crossfit_folds if cfg.fusion.enabled else 0, seed=cfg.seed,
-        )
-        test_probs[modality], val_probs[modality], oof_probs[modality] = res.test, res.val, res.oof
 
-    metrics = {}
-    for modality, df in test_probs.items():
-        metrics[modality] = classification_metrics(
-            data.labels_of(df.utt_id), df[[f"p_{c}" for c in classes]].to_numpy().argmax(1), classes, y_train_all
-        )
-    fusions = {}
-    if cfg.fusion.enabled:
-        wanted = [cfg.fusion.modalities] + list(cfg.fusion.extra)
-        for mods in wanted:
-            mods = [m for m in mods if m in test_probs]
-            if len(mods) < 2:
-                continue
-            key = "fusion" if mods == [m for m in cfg.fusion.modalities if m in test_probs] else "_".join(mods)
-            fusions[key] = mods
-    drops = {}
+def _fuse(exp: Experiment, fold_dir: Path, outs: dict, fusions: dict) -> tuple[dict, dict]:
+    """Each fusion trained on the out-of-fold outputs: (test probabilities, utterances dropped per modality)."""
+    cfg, data, classes = exp.cfg, exp.data, list(exp.label_set.classes)
+    test_probs, drops = {}, {}
     for key, mods in fusions.items():
-        train_in = fusion_inputs(oof_probs, mods, data.order, classes, cfg.fusion.missing)
-        val_in = fusion_inputs(val_probs, mods, data.order, classes, cfg.fusion.missing)
-        test_in = fusion_inputs(test_probs, mods, data.order, classes, cfg.fusion.missing)
-        model = fit_fusion(data, train_in, val_in, cfg.fusion, fold_dir / key, classes, mods, seed=cfg.seed)
-        probs = predict_fusion(model, test_in)
-        test_probs[key] = pd.DataFrame({"utt_id": test_in.utt_ids, **{f"p_{c}": probs[:, i] for i, c in enumerate(classes)}})
-        metrics[key] = classification_metrics(data.labels_of(test_in.utt_ids), probs.argmax(1), classes, y_train_all)
-        drops[key] = {m: int(n) for m, n in test_in.dropped.items()}
+        inputs = {part: fusion_inputs({m: getattr(outs[m], part) for m in mods}, mods, data.order, classes,
+                                      cfg.fusion.missing) for part in ("oof", "val", "test")}
+        model = fit_fusion(data, inputs["oof"], inputs["val"], cfg.fusion, fold_dir / key, classes, mods, seed=cfg.seed)
+        probs = predict_fusion(model, inputs["test"])
+        test_probs[key] = pd.DataFrame({"utt_id": inputs["test"].utt_ids, **{f"p_{c}": probs[:, i] for i, c in enumerate(classes)}})
+        drops[key] = {m: int(n) for m, n in inputs["test"].dropped.items()}
+        _unit_done()
+    return test_probs, drops
 
+
+def _unit_done() -> None:
+    progress = run_progress()
+    if progress is not None:
+        progress.unit_done()
+
+
+def _predictions(data, probs: dict[str, pd.DataFrame], classes) -> pd.DataFrame:
     rows = []
-    for key, df in test_probs.items():
+    for key, df in probs.items():
         d = df.copy()
         d.insert(1, "model", key)
         d.insert(2, "label", [classes[i] for i in data.labels_of(df.utt_id)])
         d.insert(3, "pred", [classes[i] for i in df[[f"p_{c}" for c in classes]].to_numpy().argmax(1)])
         rows.append(d)
-    pd.concat(rows, ignore_index=True).to_parquet(fold_dir / "predictions.parquet", index=False)
+    return pd.concat(rows, ignore_index=True)
+
+
+def run_fold(exp: Experiment, fold: Fold) -> dict:
+    """Train and evaluate every model of one fold; returns {model_key: metrics}."""
+    cfg, data = exp.cfg, exp.data
+    fold_dir = exp.out / "folds" / fold.name
+    done = fold_dir / "done.json"
+    if done.exists():
+        for _ in range(len(cfg.enabled_models()) + len(planned_fusions(cfg, cfg.enabled_models()))):
+            _unit_done()
+        return json.loads(done.read_text())["metrics"]
+    if is_global_zero():
+        fold_dir.mkdir(parents=True, exist_ok=True)
+    classes = list(exp.label_set.classes)
+    outs = {}
+    for modality, mcfg in cfg.enabled_models().items():
+        outs[modality] = fit_unimodal(data, modality, mcfg, fold, fold_dir / modality, classes,
+                                      crossfit_folds=cfg.fusion.crossfit_folds if cfg.fusion.enabled else 0, seed=cfg.seed)
+        _unit_done()
+    test_probs = {m: o.test for m, o in outs.items()}
+    fused, drops = _fuse(exp, fold_dir, outs, planned_fusions(cfg, outs))
+    test_probs.update(fused)
+    metrics = _test_metrics(data, test_probs, classes, data.labels_of(fold.train))
+    if is_global_zero():
+        _predictions(data, test_probs, classes).to_parquet(fold_dir / "predictions.parquet", index=False)
     _write_json(done, {"metrics": metrics, "dropped": drops, "fold": fold.name})
     return metrics
 
@@ -159,10 +186,12 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
     out = Path(out)
     exp = prepare(cfg, out, workers=workers)
     folds = make_folds(exp.data.utterances, cfg.split)
+    units = len(folds) * (len(cfg.enabled_models()) + len(planned_fusions(cfg, cfg.enabled_models())))
     per_fold = {}
-    for fold in folds:
-        log.info("fold %s: %d train / %d val / %d test", fold.name, len(fold.train), len(fold.val), len(fold.test))
-        per_fold[fold.name] = run_fold(exp, fold)
+    with RunProgress(units, out / "train.log"):
+        for fold in folds:
+            log.info("fold %s: %d train / %d val / %d test", fold.name, len(fold.train), len(fold.val), len(fold.test))
+            per_fold[fold.name] = run_fold(exp, fold)
 
     metrics: dict = {
         "protocol": cfg.protocol or cfg.name,
@@ -183,5 +212,6 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
         for key in keys
     }
     _write_json(Path(out) / "metrics.json", metrics)
-    write_report(Path(out))
+    if is_global_zero():
+        write_report(Path(out))
     return metrics

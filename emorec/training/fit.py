@@ -26,8 +26,10 @@ from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
+from emorec.training.distributed import barrier, is_global_zero
 from emorec.training.fit_config import RESUMABLE_CHANGES, FitConfig
 from emorec.training.module import EmotionClassifier, StderrProgressBar
+from emorec.training.progress import run_progress
 
 class _DropTips(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -125,21 +127,16 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset | None, num_classes
     training when it did (unless `cfg.epochs` now asks for more epochs and it did not stop early).
     Without `val_ds` the checkpoint monitors train_loss and there is no early stopping.
     `callbacks` are extra Lightning callbacks. Seed (L.seed_everything) before building the model for a
-    reproducible initialisation; `fit` seeds data order and dropout with `cfg.seed`.
+    reproducible initialisation; `fit` seeds data order and dropout with `cfg.seed`. Under a distributed
+    strategy every process calls `fit`; files are written by rank 0.
     """
     cfg = FitConfig.model_validate(cfg or {}) if not isinstance(cfg, FitConfig) else cfg
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _check_config(out_dir, cfg)
-    done = out_dir / DONE_FILE
-    if done.exists():
-        stored = FitResult.from_dict(json.loads(done.read_text()))
-        if stored.stopped_early or stored.epochs_run >= cfg.epochs:
-            return stored
-        done.unlink()  # more epochs requested: continue from last.ckpt
+    stored = _finished(out_dir, cfg)
+    if stored is not None:
+        return stored
     if len(train_ds) == 0:
         raise ValueError("fit: the training set is empty")
-
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     labels = dataset_labels(train_ds)
     if labels.min() < 0 or labels.max() >= num_classes:
@@ -148,39 +145,71 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset | None, num_classes
     module = model if isinstance(model, EmotionClassifier) else EmotionClassifier(
         model, num_classes, lr=cfg.lr, weight_decay=cfg.weight_decay, class_weights=weights,
         optimizer=cfg.optimizer, schedule=cfg.schedule)
-
-    sampler = _sampler(labels, cfg.seed) if cfg.balance == "sampler" else None
-    bs = cfg.batch_size
-    train_loader = DataLoader(train_ds, batch_size=bs, shuffle=sampler is None, sampler=sampler,
-                              num_workers=cfg.num_workers, drop_last=len(train_ds) > bs and len(train_ds) % bs == 1,
-                              persistent_workers=cfg.num_workers > 0)
-    val_loader = None if val_ds is None or len(val_ds) == 0 else DataLoader(
-        val_ds, batch_size=bs, shuffle=False, num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0)
-
-    monitor = cfg.monitor if val_loader is not None else "train_loss"
-    mode = "min" if monitor.endswith("loss") else "max"
-    ckpt_cb = ModelCheckpoint(dirpath=out_dir, filename="best", monitor=monitor, mode=mode, save_top_k=1,
-                              enable_version_counter=False)
-    # every epoch's state, for resuming (save_last on the monitored callback only saves on improvement)
-    last_cb = ModelCheckpoint(dirpath=out_dir, filename="last", monitor=None, save_top_k=1, enable_version_counter=False)
-    callbacks = [ckpt_cb, last_cb, *(callbacks or [])]
-    early = None
-    if cfg.patience is not None and val_loader is not None:
-        early = EarlyStopping(monitor=monitor, mode=mode, patience=cfg.patience)
-        callbacks.append(early)
-    if cfg.enable_progress_bar:
-        callbacks.append(StderrProgressBar())
+    train_loader, val_loader = _loaders(train_ds, val_ds, labels, cfg)
+    ckpt_cb, early, callbacks = _callbacks(out_dir, cfg, val_loader is not None, callbacks)
+    progress = run_progress()
     trainer = L.Trainer(
-        max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, precision=cfg.precision,
-        deterministic=cfg.deterministic, logger=CSVLogger(out_dir, name="logs"), callbacks=callbacks,
-        enable_progress_bar=cfg.enable_progress_bar, enable_model_summary=False,
+        max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, strategy=cfg.strategy,
+        num_nodes=cfg.num_nodes, precision=cfg.precision, deterministic=cfg.deterministic,
+        logger=CSVLogger(out_dir, name="logs"), callbacks=callbacks + ([progress.callback(out_dir)] if progress else []),
+        enable_progress_bar=cfg.enable_progress_bar and progress is None, enable_model_summary=False,
         max_time=cfg.max_time, num_sanity_val_steps=0, gradient_clip_val=cfg.gradient_clip_val,
         log_every_n_steps=max(1, min(50, len(train_loader))), default_root_dir=out_dir,
     )
     last = out_dir / "last.ckpt"
     trainer.fit(module, train_loader, val_loader, ckpt_path=last if last.exists() else None)
+    return _result(out_dir, cfg, trainer, ckpt_cb, early)
 
-    metrics_csv = merge_csv_logs(out_dir)
+
+def _finished(out_dir: Path, cfg: FitConfig) -> FitResult | None:
+    """The stored result of a finished fit with this configuration (None: train or continue)."""
+    if is_global_zero():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _check_config(out_dir, cfg)
+    done = out_dir / DONE_FILE
+    if not done.exists():
+        return None
+    stored = FitResult.from_dict(json.loads(done.read_text()))
+    if stored.stopped_early or stored.epochs_run >= cfg.epochs:
+        return stored
+    barrier()
+    if is_global_zero():
+        done.unlink()  # more epochs requested: continue from last.ckpt
+    return None
+
+
+def _loaders(train_ds: Dataset, val_ds: Dataset | None, labels: np.ndarray, cfg: FitConfig):
+    """Training and validation loaders; under a distributed strategy Lightning shards them (the balanced
+    sampler included) across the processes."""
+    sampler = _sampler(labels, cfg.seed) if cfg.balance == "sampler" else None
+    bs, workers = cfg.batch_size, cfg.num_workers
+    train = DataLoader(train_ds, batch_size=bs, shuffle=sampler is None, sampler=sampler, num_workers=workers,
+                       drop_last=len(train_ds) > bs and len(train_ds) % bs == 1, persistent_workers=workers > 0)
+    val = None if val_ds is None or len(val_ds) == 0 else DataLoader(
+        val_ds, batch_size=bs, shuffle=False, num_workers=workers, persistent_workers=workers > 0)
+    return train, val
+
+
+def _callbacks(out_dir: Path, cfg: FitConfig, validated: bool, extra: list | None):
+    monitor = cfg.monitor if validated else "train_loss"
+    mode = "min" if monitor.endswith("loss") else "max"
+    ckpt_cb = ModelCheckpoint(dirpath=out_dir, filename="best", monitor=monitor, mode=mode, save_top_k=1,
+                              enable_version_counter=False)
+    # every epoch's state, for resuming (save_last on the monitored callback only saves on improvement)
+    last_cb = ModelCheckpoint(dirpath=out_dir, filename="last", monitor=None, save_top_k=1, enable_version_counter=False)
+    callbacks = [ckpt_cb, last_cb, *(extra or [])]
+    early = None
+    if cfg.patience is not None and validated:
+        early = EarlyStopping(monitor=monitor, mode=mode, patience=cfg.patience)
+        callbacks.append(early)
+    if cfg.enable_progress_bar and run_progress() is None:
+        callbacks.append(StderrProgressBar())
+    return ckpt_cb, early, callbacks
+
+
+def _result(out_dir: Path, cfg: FitConfig, trainer, ckpt_cb, early) -> FitResult:
+    last = out_dir / "last.ckpt"
+    metrics_csv = merge_csv_logs(out_dir) if is_global_zero() else out_dir / "metrics.csv"
     score = ckpt_cb.best_model_score
     stopped_early = bool(early is not None and early.stopped_epoch > 0)
     result = FitResult(
@@ -188,8 +217,9 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset | None, num_classes
         best_score=None if score is None else float(score), epochs_run=int(trainer.current_epoch),
         metrics_csv=metrics_csv, stopped_early=stopped_early, last_ckpt=last if last.exists() else None,
     )
-    if not trainer.interrupted and (stopped_early or result.epochs_run >= cfg.epochs):
-        done.write_text(json.dumps(result.to_dict(), indent=1))
+    if is_global_zero() and not trainer.interrupted and (stopped_early or result.epochs_run >= cfg.epochs):
+        (out_dir / DONE_FILE).write_text(json.dumps(result.to_dict(), indent=1))
+    barrier()
     return result
 
 

@@ -51,7 +51,7 @@ class EmotionClassifier(L.LightningModule):
     def training_step(self, batch, batch_idx):
         x, y = batch
         loss = self._loss(self(x), y)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         return loss
 
     def on_validation_epoch_start(self):
@@ -60,14 +60,18 @@ class EmotionClassifier(L.LightningModule):
     def validation_step(self, batch, batch_idx):
         x, y = batch
         logits = self(x)
-        self.log("val_loss", self._loss(logits, y), on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
+        self.log("val_loss", self._loss(logits, y), on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y),
+                 sync_dist=True)
         self._val_preds.append(logits.argmax(1).detach().cpu())
         self._val_true.append(y.detach().cpu())
 
     def on_validation_epoch_end(self):
         if not self._val_true:
             return
-        y, p = torch.cat(self._val_true).numpy(), torch.cat(self._val_preds).numpy()
+        y, p = torch.cat(self._val_true), torch.cat(self._val_preds)
+        if self.trainer.world_size > 1:  # every process scores the whole validation set
+            y, p = self.all_gather(y).reshape(-1), self.all_gather(p).reshape(-1)
+        y, p = y.cpu().numpy(), p.cpu().numpy()
         self.log("val_acc", float(np.mean(y == p)), prog_bar=True)
         self.log("val_ua", unweighted_accuracy(y, p), prog_bar=True)
         self.log("val_wf1", weighted_f1(y, p))

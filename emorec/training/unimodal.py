@@ -16,6 +16,7 @@ from emorec.corpora.labels import LabelSet
 from emorec.corpora.records import Utterance
 from emorec.inputs import InputKind
 from emorec.models.saved import ModelMeta
+from emorec.training.distributed import barrier, is_global_zero
 
 
 def load_store(pp_config, workers: int = 1):
@@ -152,28 +153,39 @@ def _train_predict(data, kind, row_stats, mcfg, train_ids, val_ids, predict_sets
     return model, outs, results
 
 
+def _load_outputs(out_file: Path) -> UnimodalOutputs:
+    df = pd.read_parquet(out_file)
+    return UnimodalOutputs(**{p: df[df.part == p].drop(columns="part").reset_index(drop=True) for p in ("test", "val", "oof")})
+
+
 def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path, classes, *, crossfit_folds: int, seed: int) -> UnimodalOutputs:
     """The fold's model for one modality (trained on the whole training side) and, for the fusion,
     out-of-fold outputs for the training utterances from `crossfit_folds` models that never saw them."""
     from emorec.models.saved import save_model_dir
-    from emorec.training.crossfit import kfold_indices
 
     out_file = model_dir / "outputs.parquet"
     if (model_dir / "done.json").exists() and out_file.exists():
-        df = pd.read_parquet(out_file)
-        parts = {p: df[df.part == p].drop(columns="part").reset_index(drop=True) for p in ("test", "val", "oof")}
-        return UnimodalOutputs(**parts)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    train_ids = data.ok_ids(modality, fold.train)
-    val_ids = data.ok_ids(modality, fold.val)
-    test_ids = data.ok_ids(modality, fold.test)
+        return _load_outputs(out_file)
+    train_ids, val_ids, test_ids = (data.ok_ids(modality, ids) for ids in (fold.train, fold.val, fold.test))
     if not train_ids or not val_ids:
         raise RuntimeError(f"fold {fold.name}: no usable {modality} utterances for training/validation")
     kind, row_stats = fitted_input(data, model_input(data, mcfg), train_ids)
     model, (p_val, p_test), res = _train_predict(
         data, kind, row_stats, mcfg, train_ids, val_ids, [val_ids, test_ids], model_dir / "fit", seed, classes
     )
-    save_model_dir(model, model_dir / "model", unimodal_meta(mcfg, modality, classes, kind))
+    if is_global_zero():
+        save_model_dir(model, model_dir / "model", unimodal_meta(mcfg, modality, classes, kind))
+    oof = _out_of_fold(data, kind, row_stats, mcfg, train_ids, val_ids, model_dir, crossfit_folds, seed, classes)
+    outs = UnimodalOutputs(probs_frame(test_ids, p_test, classes), probs_frame(val_ids, p_val, classes),
+                           probs_frame(train_ids, oof, classes))
+    _finish_unit(model_dir, {"modality": modality, "best_score": [r.best_score for r in res],
+                             "epochs": [r.epochs_run for r in res]}, outs)
+    return outs
+
+
+def _out_of_fold(data, kind, row_stats, mcfg, train_ids, val_ids, model_dir, crossfit_folds, seed, classes) -> np.ndarray:
+    """Probabilities for every training utterance from cross-fitted models that did not see it (zeros without)."""
+    from emorec.training.crossfit import kfold_indices
 
     oof = np.zeros((len(train_ids), len(classes)), dtype=np.float32)
     if crossfit_folds >= 2:
@@ -184,13 +196,19 @@ def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path,
             _, (p_ho,), _ = _train_predict(data, kind, row_stats, mcfg, tr, val_ids, [ho], model_dir / f"oof{k}",
                                            seed + 1 + k, classes)
             oof[np.asarray(ho_idx)] = p_ho
-    outs = UnimodalOutputs(probs_frame(test_ids, p_test, classes), probs_frame(val_ids, p_val, classes), probs_frame(train_ids, oof, classes))
-    df = pd.concat([d.assign(part=p) for p, d in (("test", outs.test), ("val", outs.val), ("oof", outs.oof))], ignore_index=True)
-    df.to_parquet(out_file, index=False)
-    _prune_checkpoints(model_dir)
-    (model_dir / "done.json").write_text(json.dumps({"modality": modality, "best_score": [r.best_score for r in res],
-                                                     "epochs": [r.epochs_run for r in res]}))
-    return outs
+    return oof
+
+
+def _finish_unit(model_dir: Path, summary: dict, outs: UnimodalOutputs | None = None) -> None:
+    """Outputs, pruned checkpoints and the done marker of a unit (rank 0; the others wait for it)."""
+    barrier()  # every process has loaded what it needs from the checkpoints
+    if is_global_zero():
+        if outs is not None:
+            parts = (("test", outs.test), ("val", outs.val), ("oof", outs.oof))
+            pd.concat([d.assign(part=p) for p, d in parts], ignore_index=True).to_parquet(model_dir / "outputs.parquet", index=False)
+        _prune_checkpoints(model_dir)
+        (model_dir / "done.json").write_text(json.dumps(summary))
+    barrier()
 
 
 def _prune_checkpoints(model_dir: Path) -> None:
@@ -230,9 +248,9 @@ def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, clas
     load_best(model, res.best_ckpt)
     meta = ModelMeta(name="fusion_transformer", modality="fusion", num_classes=len(classes), kwargs=kwargs,
                      classes=list(classes), input={"modalities": list(modalities)})
-    save_model_dir(model, saved, meta)
-    _prune_checkpoints(model_dir)
-    (model_dir / "done.json").write_text(json.dumps({"best_score": res.best_score, "epochs": res.epochs_run}))
+    if is_global_zero():
+        save_model_dir(model, saved, meta)
+    _finish_unit(model_dir, {"best_score": res.best_score, "epochs": res.epochs_run})
     return model
 
 
