@@ -120,7 +120,7 @@ def test_train_refuses_a_bad_config_before_any_work(tmp_path, case):
     r = _train(tmp_path, *args)
     assert r.exit_code == 2, r.output
     assert r.output.count("error:") == 1 and "Traceback" not in r.output
-    expected = {"yaml": "bad.yaml:2", "kwarg": "hiden", "arch": "resnet19", "root": "no_corpus", "labels": "bored",
+    expected = {"yaml": "bad.yaml:3: invalid YAML", "kwarg": "hiden", "arch": "resnet19", "root": "no_corpus", "labels": "bored",
                 "split": "99"}[case]
     assert expected in r.output
     assert not (tmp_path / "run").exists() and not (tmp_path / "stores").exists()

@@ -213,9 +213,11 @@ def test_a_label_set_that_leaves_one_class_is_refused_and_observed_takes_the_cor
     root = tmp_path / "ravdess"
     _ravdess_subset(root, (1, 2), {"04", "05"})  # sad, angry
     cfg = _config("ravdess_audio", f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}", "label_set=iemocap4",
-                  "preprocess.egemaps=false", "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]")
+                  "preprocess.egemaps=false", "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]",
+                  "split={kind: random, test_size: 8, val_by: fraction, val_fraction: 0.2}")
     with pytest.raises(ValueError, match=r"keeps 16 utterances of ravdess in 1 class\(es\) \['sad'\].*'angry'"):
         prepare(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists() and not (tmp_path / "stores").exists()  # refused before any work
     # `observed`: the labels the corpus has, resolved once and written into the run's config
     cfg.label_set = "observed"
     exp = prepare(cfg, tmp_path / "run2")

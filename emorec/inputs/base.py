@@ -101,6 +101,10 @@ class InputKind:
         """Store arrays (one row per item) from the decoded media of a batch of utterances."""
         raise NotImplementedError
 
+    def extract_with_info(self, items: list) -> tuple[dict[str, np.ndarray], dict[str, list]]:
+        """`extract`, plus manifest columns about each row (e.g. how much of a spectrogram holds audio)."""
+        return self.extract(items), {}
+
     # ------------------------------------------------------------ statistics and transform
 
     def fit_stats(self, source, rows) -> dict[str, np.ndarray] | None:

@@ -99,7 +99,12 @@ class Spectrogram(InputKind):
 
     def extract(self, items: list) -> dict[str, np.ndarray]:
         """items: mono float32 windows at the sample rate."""
-        return {"spec": np.stack([to_float16(self.maker(y)[0]) for y in items])}
+        return self.extract_with_info(items)[0]
+
+    def extract_with_info(self, items: list):
+        """Also `spec_valid`: the columns of each image that hold audio (the rest is padding)."""
+        made = [self.maker(y) for y in items]
+        return {"spec": np.stack([to_float16(img) for img, _ in made])}, {"spec_valid": [int(v) for _, v in made]}
 
     def fit_stats(self, source, rows):
         spec = read_rows(source, "spec")

@@ -133,7 +133,7 @@ def _unit_failed(task: UnitTask, modality: str, e: Exception, arrays: dict, meta
 def _empty_meta(cfg: PreprocessConfig) -> dict:
     """Per-row manifest columns with their defaults, so every row of every shard has the same keys/types."""
     row = {f"status_{m}": NOT_COMPUTED for m in MODALITIES}
-    row.update(frame_indices="", audio_seconds=0.0, text_input="")
+    row.update(frame_indices="", audio_seconds=0.0, spec_valid=0, text_input="")
     if cfg.crop == "face":
         row["face_found"] = False
     return row
@@ -206,8 +206,10 @@ def _audio(task: UnitTask, cfg: PreprocessConfig, kinds: list[InputKind], arrays
             if not np.all(np.isfinite(y)):
                 y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
             for kind in kinds:
-                for name, values in kind.extract([y]).items():
-                    arrays[name][i] = values[0]
+                values, info = kind.extract_with_info([y])
+                for name, column in values.items():
+                    arrays[name][i] = column[0]
+                meta[i].update({k: v[0] for k, v in info.items()})
             meta[i].update(status_audio="ok", audio_seconds=round(len(y) / cfg.sample_rate, 4))
     finally:
         for s in sources.values():

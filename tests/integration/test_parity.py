@@ -47,7 +47,7 @@ def test_exported_model_reproduces_the_run_probabilities(kind, corpus, tmp_path)
     others = [m for m in ("frame", "audio", "text") if m != modality]
     cfg = load_config("demo", [
         f"corpus.root={root}", f"store_dir={base / 'stores'}", "fusion.enabled=false",
-        "preprocess.frame_size=32", "preprocess.spec_size=[32, 64]", "preprocess.n_mels=32", "preprocess.max_length=24",
+        "preprocess.frame_size=32", "preprocess.spec_size=[32, 96]", "preprocess.n_mels=32", "preprocess.max_length=24",
         f"models.{modality}.arch={arch}", f"models.{modality}.kwargs={kwargs}",
         f"models.{modality}.fit={{epochs: 1, batch_size: 16, enable_progress_bar: false}}",
         *(f"models.{m}.enabled=false" for m in others)])
