@@ -14,14 +14,15 @@ import pytest
 from emorec.corpora.synth import SynthConfig, generate_iemocap
 
 EMOREC = [sys.executable, "-m", "emorec.cli"]
-FIT = "{epochs: 6, batch_size: 16, lr: 0.003, patience: null, enable_progress_bar: false, accelerator: cpu"
+# the same effective batch: 16 in one process, 8 per process in two
+FIT = "{epochs: 10, lr: 0.003, patience: null, enable_progress_bar: false, accelerator: cpu"
 
 
 def _train(root: Path, out: Path, stores: Path, ddp: bool) -> dict:
-    fit = FIT + (", strategy: ddp, devices: 2}" if ddp else ", devices: 1}")
+    fit = FIT + (", batch_size: 8, strategy: ddp, devices: 2}" if ddp else ", batch_size: 16, devices: 1}")
     args = [*EMOREC, "train", "--config", "demo", "--out", str(out),
             "--set", f"corpus.root={root}", "--set", f"store_dir={stores}",
-            "--set", "preprocess.modalities=[audio]", "--set", "preprocess.spec_size=[32, 64]",
+            "--set", "preprocess.modalities=[audio]", "--set", "preprocess.spec_size=[32, 96]",
             "--set", "preprocess.n_mels=32", "--set", "preprocess.egemaps=true",
             "--set", "models.frame.enabled=false", "--set", "models.text.enabled=false",
             "--set", "models.audio.arch=egemaps_mlp", "--set", "models.audio.kwargs={hidden: 32, layers: 1}",
@@ -34,7 +35,7 @@ def _train(root: Path, out: Path, stores: Path, ddp: bool) -> dict:
 
 @pytest.mark.slow
 def test_two_process_ddp_matches_one_process(tmp_path):
-    root = generate_iemocap(tmp_path / "corpus", SynthConfig(seed=2, dialogs_per_session=2, utterances_per_dialog=24,
+    root = generate_iemocap(tmp_path / "corpus", SynthConfig(seed=2, dialogs_per_session=3, utterances_per_dialog=30,
                                                           frame_size=(64, 48)), progress=False)
     single = _train(root, tmp_path / "one", tmp_path / "stores", ddp=False)
     ddp = _train(root, tmp_path / "two", tmp_path / "stores", ddp=True)
