@@ -14,7 +14,7 @@ from emorec.inputs.augment import Augment
 from emorec.inputs.frames import IMAGENET_MEAN, IMAGENET_STD
 from emorec.inputs.spectrogram import spec_channel_stats
 from emorec.training.datasets import FusionDataset, StoreDataset
-from kinds import fitted, make_kind
+from support.kinds import fitted, make_kind
 from emorec.training.fit import (FitConfig, _sampler, class_weights_for, fit, load_best, load_weights, predict_proba,
                                 save_weights)
 from emorec.training.module import EmotionClassifier, unweighted_accuracy

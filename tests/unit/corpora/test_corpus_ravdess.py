@@ -11,7 +11,7 @@ from emorec.corpora import ravdess
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.labels import get_label_set
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from support.paths import SHARED_DATA as DATA
 NAMES = {1: "neutral", 2: "calm", 3: "happy", 4: "sad", 5: "angry", 6: "fearful", 7: "disgust", 8: "surprised"}
 
 

@@ -14,7 +14,7 @@ from emorec.corpora.records import Utterance
 from emorec.preprocess.config import PreprocessConfig, config_from_mapping, load_config
 from emorec.preprocess.run import plan_units, preprocess_utterances
 from emorec.preprocess.store import FeatureStore, StoreError
-from test_preprocess_video import coded_video, read_code
+from support.media import coded_video, read_code
 
 FPS = 30
 

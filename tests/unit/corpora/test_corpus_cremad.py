@@ -13,7 +13,7 @@ from emorec.corpora import cremad
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.labels import get_label_set
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from support.paths import SHARED_DATA as DATA
 CREMAD = DATA / "cremad"
 
 

@@ -8,7 +8,7 @@ import math
 import cv2
 import numpy as np
 import pytest
-from vision_media import (
+from support.vision_media import (
     CREMAD_CLIP,
     RAVDESS_AV,
     detector,

@@ -14,7 +14,7 @@ from emorec.preprocess.config import PreprocessConfig
 from emorec.models import get_model
 from emorec.models.ensemble import Ensemble, build_model
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from support.paths import SHARED_DATA as DATA
 
 
 def test_softmax_of_the_ensemble_is_the_mean_of_its_members():
@@ -53,11 +53,11 @@ def test_ensemble_run_trains_each_member_and_evaluate_reproduces_it(tmp_path):
     """calm / happy / angry on RAVDESS actors 1-6 with a 3-member eGeMAPS MLP ensemble."""
     from emorec.training.evaluate import evaluate_run
     from emorec.training.experiment import run_experiment
-    from test_real_data_pipeline import _config, _ravdess_subset
+    from support.real import ravdess_subset, shipped_config
 
     torch.set_num_threads(1)
     root = tmp_path / "ravdess"
-    _ravdess_subset(root, range(1, 7), {"02", "03", "05"})
+    ravdess_subset(root, range(1, 7), {"02", "03", "05"})
     overrides = [
         f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}",
         "label_set={name: ravdess3, classes: [calm, happy, angry]}",
@@ -67,8 +67,8 @@ def test_ensemble_run_trains_each_member_and_evaluate_reproduces_it(tmp_path):
         "models.audio.augment=null", "models.audio.normalise=speaker",
         "models.audio.fit={epochs: 30, batch_size: 16, lr: 0.003, patience: 30, monitor: val_acc, enable_progress_bar: false}",
     ]
-    run_experiment(_config("ravdess_audio", *overrides), tmp_path / "single")
-    metrics = run_experiment(_config("ravdess_audio", *overrides, "models.audio.ensemble=3"), tmp_path / "run")
+    run_experiment(shipped_config("ravdess_audio", *overrides), tmp_path / "single")
+    metrics = run_experiment(shipped_config("ravdess_audio", *overrides, "models.audio.ensemble=3"), tmp_path / "run")
     audio = metrics["audio"]
     assert audio["n_test"] == 48 and audio["accuracy"] > 0.5, audio  # chance 1/3
     fold = next((tmp_path / "run" / "folds").iterdir()) / "audio"

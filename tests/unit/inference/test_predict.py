@@ -22,7 +22,7 @@ from emorec.inference.segment import Segment
 from emorec.inputs.frames import window_frame_indices
 from emorec.media.video import VideoInfo
 
-REPO = Path(__file__).resolve().parents[1]
+from support.paths import REPO
 DATA = REPO.parent / "shared" / "data"
 CLASSES = ["neutral", "happy", "sad", "angry"]
 PP = {"frame_size": 48, "spec_size": [64, 96], "max_length": 24, "crop": "speaker"}

@@ -10,7 +10,7 @@ import pytest
 from emorec.corpora import manifest
 from emorec.corpora.corpora import read_corpus
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from support.paths import SHARED_DATA as DATA
 
 LINES = [
     "path,start,end,label,text,speaker,group,split,side",  # 1

@@ -8,7 +8,7 @@ import torch
 
 import lightning as L
 from emorec.training.datasets import FusionDataset, StoreDataset
-from kinds import fitted
+from support.kinds import fitted
 from emorec.training.fit import FitConfig, fit, load_best, predict_proba
 from emorec.models import get_model, list_models, model_spec
 from emorec.models.resnet import PretrainedWeightsMissing

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from vision_media import (
+from support.vision_media import (
     CREMAD_CLIP,
     RAVDESS_AV,
     detector,

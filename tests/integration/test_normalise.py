@@ -12,9 +12,9 @@ import torch
 
 from emorec.inputs.spectrogram import spec_bin_stats
 from emorec.training.datasets import StoreDataset, speaker_stats
-from kinds import make_kind
+from support.kinds import make_kind
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from support.paths import SHARED_DATA as DATA
 
 
 def test_each_speaker_is_standardised_with_its_own_statistics():
@@ -55,12 +55,12 @@ def test_speaker_normalised_functionals_learn_and_evaluate_reproduces_them(featu
     ComParE MLP."""
     from emorec.training.evaluate import evaluate_run
     from emorec.training.experiment import run_experiment
-    from test_real_data_pipeline import _config, _ravdess_subset
+    from support.real import ravdess_subset, shipped_config
 
     torch.set_num_threads(1)
     root = tmp_path / "ravdess"
-    _ravdess_subset(root, range(1, 7), {"02", "03", "05"})
-    cfg = _config(
+    ravdess_subset(root, range(1, 7), {"02", "03", "05"})
+    cfg = shipped_config(
         "ravdess_audio",
         f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}",
         "label_set={name: ravdess3, classes: [calm, happy, angry]}",

@@ -8,7 +8,7 @@ import pytest
 from emorec.inputs.augment import Augment, add_noise, change_speed, perturb
 from emorec.inputs.melspec import SpectrogramMaker
 from emorec.training.datasets import StoreDataset
-from kinds import make_kind
+from support.kinds import make_kind
 
 SR = 16000
 MAKER = SpectrogramMaker(SR, 512, 160, 64, (64, 96), "mel_deltas")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from vision_media import RAVDESS_AV, detector, ravdess, require_blazeface, side_by_side
+from support.vision_media import RAVDESS_AV, detector, ravdess, require_blazeface, side_by_side
 
 from emorec.vision import Face, Track, link_detections, track_faces
 

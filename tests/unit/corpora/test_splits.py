@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from iemocap_table_tree import write_tree_from_table
+from support.iemocap_table_tree import write_tree_from_table
 
 from emorec.corpora.iemocap import read
 from emorec.corpora.labels import get_label_set

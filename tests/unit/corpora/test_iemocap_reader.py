@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from iemocap_table_tree import write_tree_from_table
+from support.iemocap_table_tree import write_tree_from_table
 
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.iemocap import read

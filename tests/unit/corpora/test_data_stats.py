@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from iemocap_table_tree import write_tree_from_table
+from support.iemocap_table_tree import write_tree_from_table
 from typer.testing import CliRunner
 
 from emorec.cli import app

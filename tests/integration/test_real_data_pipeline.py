@@ -25,7 +25,8 @@ from emorec.corpora.records import Utterance
 from emorec.corpora.splits import make_folds
 from emorec.models import model_spec
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from support.paths import SHARED_DATA as DATA
+from support.real import ravdess_subset, shipped_config
 REAL_CONFIGS = ("meld_text", "meld_text_context", "meld_text_ensemble", "ravdess_audio", "ravdess_audio_cv",
                 "ravdess_egemaps_speaker", "ravdess_egemaps_speaker_cv", "ravdess_compare_speaker",
                 "ravdess_compare_speaker_cv", "cremad", "manifest_example")
@@ -33,20 +34,11 @@ REAL_CONFIGS = ("meld_text", "meld_text_context", "meld_text_ensemble", "ravdess
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test data not found at {DATA}")
 
 
-def _config(name: str, *overrides: str) -> ExperimentConfig:
-    """A shipped config with its corpus root moved onto the real data (configs use paths relative to the repo)."""
-    cfg = load_config(name, list(overrides))
-    root = Path(cfg.corpus.root)
-    if not root.is_absolute():
-        cfg.corpus.root = str(Path(__file__).resolve().parents[1] / root)
-    return cfg
-
-
 @pytest.mark.parametrize("name", REAL_CONFIGS)
 def test_real_corpus_config_validates(name):
-    cfg = _config(name)
+    cfg = shipped_config(name)
     assert cfg.name == name
-    pp = cfg.preprocess_config()
+    pp = cfg.preprocessshipped_config()
     assert pp.corpus == cfg.corpus.name
     assert Path(cfg.corpus.root).exists(), f"{name}: corpus.root {cfg.corpus.root} does not point at the test data"
     for key, model in cfg.enabled_models().items():
@@ -58,17 +50,17 @@ def test_real_corpus_config_validates(name):
 
 def test_meld_text_protocol_and_official_split():
     for name in ("meld_text", "meld_text_context", "meld_text_ensemble"):
-        cfg = _config(name)
+        cfg = shipped_config(name)
         assert cfg.split.kind == "official" and cfg.label_set == "meld7"
         assert list(cfg.enabled_models()) == ["text"] and not cfg.fusion.enabled
-        assert cfg.preprocess_config().modalities == ["text"]
+        assert cfg.preprocessshipped_config().modalities == ["text"]
         assert cfg.models["text"].kwargs["encoder"] == "minilm"
-    assert _config("meld_text_context").preprocess.get("text_context", 0) > 0
-    assert _config("meld_text_ensemble").models["text"].ensemble == 3
-    data = read_corpus("meld", _config("meld_text").corpus.root, clips=False)
+    assert shipped_config("meld_text_context").preprocess.get("text_context", 0) > 0
+    assert shipped_config("meld_text_ensemble").models["text"].ensemble == 3
+    data = read_corpus("meld", shipped_config("meld_text").corpus.root, clips=False)
     kept, dropped = get_label_set("meld7").apply(data.utterances)
     assert not dropped and not data.problems
-    (fold,) = make_folds(kept, _config("meld_text").split)
+    (fold,) = make_folds(kept, shipped_config("meld_text").split)
     assert fold.sizes() == {"train": 9989, "val": 1109, "test": 2610}
 
 
@@ -87,7 +79,7 @@ def _actors(ids, utts):
 
 def test_ravdess_holdout_is_actors_1_8_9_10_11_12():
     utts = _ravdess_utterances()
-    (fold,) = make_folds(utts, _config("ravdess_audio").split)
+    (fold,) = make_folds(utts, shipped_config("ravdess_audio").split)
     assert _actors(fold.train, utts) == [f"{a:02d}" for a in range(1, 9)]
     assert _actors(fold.val, utts) == ["09", "10"]
     assert _actors(fold.test, utts) == ["11", "12"]
@@ -97,7 +89,7 @@ def test_ravdess_holdout_is_actors_1_8_9_10_11_12():
 
 def test_ravdess_cv_is_six_folds_of_actor_pairs():
     utts = _ravdess_utterances()
-    folds = make_folds(utts, _config("ravdess_audio_cv").split)
+    folds = make_folds(utts, shipped_config("ravdess_audio_cv").split)
     assert len(folds) == 6
     tested = [a for f in folds for a in _actors(f.test, utts)]
     assert sorted(tested) == [f"{a:02d}" for a in range(1, 13)]  # every actor tested exactly once
@@ -107,15 +99,15 @@ def test_ravdess_cv_is_six_folds_of_actor_pairs():
         assert not set(test_actors) & set(_actors(f.train + f.val, utts))
         assert f.val and f.leakage.speaker_independent
     # the per-actor normalised configs use the same protocols
-    assert _config("ravdess_egemaps_speaker_cv").split == _config("ravdess_audio_cv").split
-    assert _config("ravdess_egemaps_speaker").split == _config("ravdess_audio").split
-    assert _config("ravdess_compare_speaker_cv").split == _config("ravdess_audio_cv").split
-    assert _config("ravdess_compare_speaker").split == _config("ravdess_audio").split
+    assert shipped_config("ravdess_egemaps_speaker_cv").split == shipped_config("ravdess_audio_cv").split
+    assert shipped_config("ravdess_egemaps_speaker").split == shipped_config("ravdess_audio").split
+    assert shipped_config("ravdess_compare_speaker_cv").split == shipped_config("ravdess_audio_cv").split
+    assert shipped_config("ravdess_compare_speaker").split == shipped_config("ravdess_audio").split
 
 
 def test_cremad_protocol_is_actor_independent_on_the_full_corpus_names():
     """The corpus' own list of its 7,442 clips, split as cremad.yaml says: 5 folds, no actor on both sides."""
-    cfg = _config("cremad")
+    cfg = shipped_config("cremad")
     labels = get_label_set(cfg.label_set)
     with open(DATA / "cremad" / "SentenceFilenames.csv", newline="", encoding="utf-8") as fh:
         names = [row["Filename"] for row in csv.DictReader(fh)]
@@ -141,8 +133,8 @@ def test_cremad_protocol_is_actor_independent_on_the_full_corpus_names():
 def test_cremad_clip_goes_through_the_cremad_preprocessing(tmp_path):
     from emorec.preprocess.run import preprocess
 
-    cfg = _config("cremad", f"store_dir={tmp_path}")
-    store = preprocess(cfg.preprocess_config(), progress=False)
+    cfg = shipped_config("cremad", f"store_dir={tmp_path}")
+    store = preprocess(cfg.preprocessshipped_config(), progress=False)
     man = store.manifest
     assert man["utt_id"].tolist() == ["1001_DFA_ANG_XX"]
     assert man["status_frame"].tolist() == ["ok"] and man["status_audio"].tolist() == ["ok"]
@@ -153,7 +145,7 @@ def test_cremad_clip_goes_through_the_cremad_preprocessing(tmp_path):
 
 
 def test_manifest_example_label_set_and_split():
-    cfg = _config("manifest_example")
+    cfg = shipped_config("manifest_example")
     data = read_corpus("manifest", cfg.corpus.root)
     assert not data.problems and len(data.utterances) == 220
     labels = get_label_set(cfg.label_set)
@@ -165,18 +157,6 @@ def test_manifest_example_label_set_and_split():
     assert {u.speaker for u in kept if u.utt_id in set(fold.test)} == {"actor06"}
 
 
-def _ravdess_subset(root: Path, actors, emotions) -> int:
-    n = 0
-    for a in actors:
-        folder = root / f"Actor_{a:02d}"
-        folder.mkdir(parents=True)
-        for wav in sorted((DATA / "ravdess_speech" / folder.name).glob("*.wav")):
-            if wav.stem.split("-")[2] in emotions:
-                (folder / wav.name).symlink_to(wav)
-                n += 1
-    return n
-
-
 def test_ravdess_audio_experiment_beats_chance_on_unseen_actors(tmp_path):
     """calm / happy / angry, train actors 1-3, validate on 4, test on 5-6, through run_experiment."""
     import torch
@@ -185,8 +165,8 @@ def test_ravdess_audio_experiment_beats_chance_on_unseen_actors(tmp_path):
 
     torch.set_num_threads(1)
     root = tmp_path / "ravdess"
-    assert _ravdess_subset(root, range(1, 7), {"02", "03", "05"}) == 6 * 24
-    cfg = _config(
+    assert ravdess_subset(root, range(1, 7), {"02", "03", "05"}) == 6 * 24
+    cfg = shipped_config(
         "ravdess_audio",
         f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}",
         "label_set={name: ravdess3, classes: [calm, happy, angry]}",
@@ -211,8 +191,8 @@ def test_a_label_set_that_leaves_one_class_is_refused_and_observed_takes_the_cor
     from emorec.training.experiment import prepare
 
     root = tmp_path / "ravdess"
-    _ravdess_subset(root, (1, 2), {"04", "05"})  # sad, angry
-    cfg = _config("ravdess_audio", f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}", "label_set=iemocap4",
+    ravdess_subset(root, (1, 2), {"04", "05"})  # sad, angry
+    cfg = shipped_config("ravdess_audio", f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}", "label_set=iemocap4",
                   "preprocess.egemaps=false", "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]",
                   "split={kind: random, test_size: 8, val_by: fraction, val_fraction: 0.2}")
     with pytest.raises(ValueError, match=r"keeps 16 utterances of ravdess in 1 class\(es\) \['sad'\].*'angry'"):

@@ -12,7 +12,7 @@ from emorec.corpora import meld
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.labels import get_label_set
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from support.paths import SHARED_DATA as DATA
 MELD = DATA / "meld"
 HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime"
 

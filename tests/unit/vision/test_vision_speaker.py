@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from vision_media import RAVDESS_AV, detector, landmarker, ravdess, require_blazeface, side_by_side
+from support.vision_media import RAVDESS_AV, detector, landmarker, ravdess, require_blazeface, side_by_side
 
 from emorec.vision import EnergyCurve, Face, Track, active_speaker, track_faces
 from emorec.vision.speaker import correlation

@@ -12,7 +12,7 @@ from emorec.inference import build_untrained_bundle
 from emorec.inference import Recognizer
 from emorec.serve import create_app
 
-REPO = Path(__file__).resolve().parents[1]
+from support.paths import REPO
 DATA = REPO.parent / "shared" / "data"
 CLASSES = ["neutral", "happy", "sad", "angry"]
 
