@@ -41,6 +41,8 @@ class ModelConfig(Strict):
     augment: dict[str, Any] | bool | None = None  # training-time augmentation (see docs/models.md)
     # audio inputs: standardise with the training rows' statistics, or each speaker's own (labels unused)
     normalise: Literal["train", "speaker"] = "train"
+    # the input kind it reads (default: the model's own; any kind of the same tensor, e.g. faces for a frame model)
+    input_kind: str | None = None
     input: dict[str, Any] = Field(default_factory=dict)  # options of the model's input kind, e.g. {frame_pick: mean}
     # > 1: a seed ensemble, members trained from seeds seed, seed+1, ...; their probabilities are averaged
     ensemble: int = Field(1, ge=1, le=16)
@@ -58,7 +60,16 @@ class ModelConfig(Strict):
             raise ValueError(e.args[0]) from None
         if spec.modality == "fusion":
             raise ValueError(f"{self.arch!r} is a fusion model; configure it under `fusion:`")
-        input_class(spec.input_kind).Options(**self.input_options())
+        if self.input_kind is not None:
+            from emorec.inputs import compatible
+
+            try:
+                ok = compatible(self.input_kind, spec.input_kind)
+            except KeyError as e:
+                raise ValueError(e.args[0]) from None
+            if not ok:
+                raise ValueError(f"{self.arch!r} reads {spec.input_kind} inputs; {self.input_kind!r} inputs are another tensor")
+        input_class(self.reads).Options(**self.input_options())
         try:
             Augment.coerce(self.augment)
         except TypeError as e:
@@ -66,19 +77,20 @@ class ModelConfig(Strict):
         return self
 
     @property
-    def input_kind(self) -> str:
+    def reads(self) -> str:
+        """The input kind the model reads."""
         from emorec.models import model_spec
 
-        return model_spec(self.arch).input_kind
+        return self.input_kind or model_spec(self.arch).input_kind
 
     def input_options(self) -> dict[str, Any]:
         """Options of the input kind: `input:` plus `normalise` for kinds that standardise per speaker."""
         options = dict(self.input)
-        if "normalise" in input_class(self.input_kind).Options.model_fields:
+        if "normalise" in input_class(self.reads).Options.model_fields:
             options.setdefault("normalise", self.normalise)
         elif self.normalise != "train":
             raise ValueError(f"normalise: {self.normalise} applies to spectrogram and openSMILE functionals inputs, "
-                             f"not to {self.arch!r} ({self.input_kind})")
+                             f"not to {self.arch!r} ({self.reads})")
         return options
 
 
@@ -123,10 +135,10 @@ class ExperimentConfig(Strict):
         if bad:
             raise ValueError(f"models: keys must be modalities {list(MODALITIES)}, got {bad}")
         for key, mcfg in self.models.items():
-            modality = input_class(mcfg.input_kind).modality
+            modality = input_class(mcfg.reads).modality
             if modality != key:
                 raise ValueError(f"models.{key}: {mcfg.arch!r} is a {modality} model")
-            kind = self.preprocess_config().input(mcfg.input_kind, mcfg.input_options())
+            kind = self.preprocess_config().input(mcfg.reads, mcfg.input_options())
             from emorec.inputs.augment import Augment
 
             kind.check_augment(Augment.coerce(mcfg.augment))
@@ -148,7 +160,7 @@ class ExperimentConfig(Strict):
         enabled = self.enabled_models()
         fields.setdefault("modalities", [m for m in MODALITIES if m in enabled])
         for mcfg in enabled.values():  # a kind behind a flag (egemaps, compare) is computed for a model that reads it
-            flag = input_class(mcfg.input_kind).flag
+            flag = input_class(mcfg.reads).flag
             if flag is not None:
                 fields.setdefault(flag, True)
         return PreprocessConfig(**fields)

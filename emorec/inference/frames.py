@@ -17,6 +17,7 @@ PREVIEW_PX = 640  # long side of the frame kept per segment for face search and 
 class SegmentFrames:
     model: list[np.ndarray] | None  # the frame model's frames, converted as preprocessing converts them
     preview: np.ndarray  # RGB, at most PREVIEW_PX on its long side
+    times: list[float]  # seconds of the model's frames
 
 
 def _preview_converter(info):
@@ -34,7 +35,7 @@ def decode_segment_frames(path, segments, runner=None) -> tuple[list[SegmentFram
         return [None] * len(segments), f"frames unavailable: {e}"
     preview = _preview_converter(info)
     for_model = runner.kind.converter(info) if runner is not None else None
-    k = runner.kind.settings.frames_per_utterance if runner is not None else 1
+    k = runner.kind.frames_per_window if runner is not None else 1
     if for_model is None:
         def convert(frame):
             return None, preview(frame)
@@ -55,7 +56,7 @@ def decode_segment_frames(path, segments, runner=None) -> tuple[list[SegmentFram
             out.append(None)
             continue
         out.append(SegmentFrames(model=None if runner is None else [m for m, _ in w.frames],
-                                 preview=w.frames[len(w.frames) // 2][1]))
+                                 preview=w.frames[len(w.frames) // 2][1], times=[i / info.fps for i in w.indices]))
     failed = [w for w in got if not w.ok]
     warning = ""
     if failed:

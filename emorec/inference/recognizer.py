@@ -214,8 +214,10 @@ class Recognizer:
         per: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
         previews: list[np.ndarray | None] = [None] * n
         sides: list[str | None] = [s.side for s in segments]
+        boxes: list = [None] * n
         if info.has_video and n:
-            previews = self._frame_probs(path, segments, speaker_side, require_face, per, sides, timings, warnings)
+            previews = self._frame_probs(path, segments, speaker_side, require_face, per, sides, timings, warnings,
+                                         track, boxes)
         if track is not None and "audio" in self.runners and n:
             self._audio_probs(track, segments, per, timings, warnings)
         if "text" in self.runners:
@@ -223,11 +225,13 @@ class Recognizer:
         t = time.perf_counter()
         segs = [Segment(s.start, s.end, s.text, side) for s, side in zip(segments, sides)]
         preds = self.fuser.combine(segs, per)
+        for p, box in zip(preds, boxes):
+            p.face_box = box
         timings["fusion"] = time.perf_counter() - t
         return VideoResult(str(path), info.duration, self.classes, preds, info.has_video, info.has_audio,
-                           warnings=warnings, timings=timings, middle_frames=previews)
+                           warnings=warnings, timings=timings, middle_frames=previews, frame_width=info.width)
 
-    def _frame_probs(self, path, segments, speaker_side, require_face, per, sides, timings, warnings):
+    def _frame_probs(self, path, segments, speaker_side, require_face, per, sides, timings, warnings, track, boxes):
         runner = self.runners.get("frame")
         t = time.perf_counter()
         frames, err = decode_segment_frames(path, segments, runner)
@@ -235,6 +239,20 @@ class Recognizer:
         if err:
             warnings.append(err)
         t = time.perf_counter()
+        if runner is not None and runner.kind.name == "faces":
+            crops, idx, faceless = self._face_crops(runner, segments, frames, speaker_side, require_face, sides, track, boxes)
+        else:
+            crops, idx, faceless = self._half_crops(runner, segments, frames, speaker_side, require_face, sides)
+        if faceless:
+            warnings.append(f"{faceless} segment(s) without a detected face: frame model not used for them")
+        timings["crops"] = time.perf_counter() - t
+        if crops:
+            for i, row in zip(idx, runner.run(crops, timings)):
+                per[i]["frame"] = row
+        return [got.preview if got is not None else None for got in frames]
+
+    def _half_crops(self, runner, segments, frames, speaker_side, require_face, sides):
+        """The training crop of each segment's frames; the side from the largest face (Haar) when not given."""
         crops, idx, faceless = [], [], 0
         for i, (seg, got) in enumerate(zip(segments, frames)):
             if got is None:
@@ -248,13 +266,27 @@ class Recognizer:
                 continue
             crops.append(c)
             idx.append(i)
-        if faceless:
-            warnings.append(f"{faceless} segment(s) without a detected face: frame model not used for them")
-        timings["crops"] = time.perf_counter() - t
-        if crops:
-            for i, row in zip(idx, runner.run(crops, timings)):
-                per[i]["frame"] = row
-        return [got.preview if got is not None else None for got in frames]
+        return crops, idx, faceless
+
+    def _face_crops(self, runner, segments, frames, speaker_side, require_face, sides, track, boxes):
+        """The active speaker's aligned face per segment (lip motion with the segment's audio energy)."""
+        from emorec.vision import EnergyCurve
+
+        crops, idx, faceless = [], [], 0
+        for i, (seg, got) in enumerate(zip(segments, frames)):
+            if got is None:
+                continue
+            side = seg.side or (speaker_side if speaker_side != "auto" else "full")
+            y = segment_samples(track, seg.start, seg.end, i) if track is not None else None
+            energy = EnergyCurve.from_samples(y, self.sample_rate, start_time=seg.start) if y is not None and len(y) else None
+            crop = runner.kind.face_crop(got.model, side, got.times, energy)
+            sides[i], boxes[i] = side, (list(crop.box) if crop.box else None)
+            if require_face and not crop.found:
+                faceless += 1
+                continue
+            crops.append(crop.image[None])
+            idx.append(i)
+        return crops, idx, faceless
 
     def _audio_probs(self, track, segments, per, timings, warnings) -> None:
         runner = self.runners["audio"]

@@ -20,6 +20,7 @@ class SegmentPrediction:
     side: str | None = None  # frame part the face crop came from: left / right / full
     model: str = ""  # what produced `probs`: a fusion key, "average", or a single modality
     per_modality: dict[str, dict[str, float]] = field(default_factory=dict)
+    face_box: list[int] | None = None  # the speaker's face (x0, y0, x1, y1) in video pixels, when a face model found it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,6 +38,7 @@ class VideoResult:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     middle_frames: list[np.ndarray | None] = field(default_factory=list, repr=False)  # RGB preview per segment
+    frame_width: int = 0  # of the video, to place face boxes on the previews
 
     def to_frame(self):
         """pandas DataFrame, one row per segment: start, end, label, p_<class>..., modalities, model, side, text."""
@@ -82,12 +84,14 @@ class VideoResult:
             fdir.mkdir(exist_ok=True)
             for i, (seg, img) in enumerate(zip(self.segments, self.middle_frames)):
                 if img is not None:
-                    _write_labelled_frame(fdir / f"{i:03d}_{seg.start:07.2f}s_{seg.label or 'none'}.png", img, seg)
+                    _write_labelled_frame(fdir / f"{i:03d}_{seg.start:07.2f}s_{seg.label or 'none'}.png", img, seg,
+                                          img.shape[1] / self.frame_width if self.frame_width else 1.0)
             written["frames"] = fdir
         return written
 
 
-def _write_labelled_frame(path: Path, rgb: np.ndarray, seg: SegmentPrediction) -> None:
+def _write_labelled_frame(path: Path, rgb: np.ndarray, seg: SegmentPrediction, scale_box: float = 1.0) -> None:
+    """The preview with the label, the speaker's half and (when a face model found it) the face box drawn."""
     import cv2
 
     img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
@@ -100,4 +104,7 @@ def _write_labelled_frame(path: Path, rgb: np.ndarray, seg: SegmentPrediction) -
     if seg.side in ("left", "right"):
         x0 = 0 if seg.side == "left" else w // 2
         cv2.rectangle(img, (x0 + 1, 1), (x0 + w // 2 - 2, h - 2), (0, 200, 255), 2)
+    if seg.face_box:
+        x0, y0, x1, y1 = (int(round(v * scale_box)) for v in seg.face_box)
+        cv2.rectangle(img, (x0, y0), (x1, y1), (255, 0, 255), 2)  # magenta: visible on green screens and skin
     cv2.imwrite(str(path), img)

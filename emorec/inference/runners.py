@@ -55,7 +55,8 @@ class FrameRunner(ModelRunner):
         return self.kind.crop_window(frames, side)
 
     def run(self, crops: list[np.ndarray], timings: dict | None = None) -> np.ndarray:
-        return self.timed_probs(self.rows({"frames": np.stack(crops)}), timings)
+        (name,) = self.kind.arrays()  # "frames" or "faces"
+        return self.timed_probs(self.rows({name: np.stack(crops)}), timings)
 
 
 class AudioRunner(ModelRunner):

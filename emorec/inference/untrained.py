@@ -25,12 +25,13 @@ def _untrained_stats(kind) -> dict | None:
 def build_untrained_bundle(out, classes=("neu", "hap", "sad", "ang"), preprocess: dict | None = None, *,
                            frame: str | None = "resnet18", audio: str | None = "alexnet", text: str | None = "text",
                            fusions: dict[str, list[str]] | None = None, kwargs: dict[str, dict] | None = None,
-                           seed: int = 0) -> Path:
+                           seed: int = 0, inputs: dict[str, str] | None = None) -> Path:
     """A bundle with the layout, inputs and compute cost of a trained one.
 
     `preprocess` holds preprocessing fields (defaults fill the rest); `kwargs` the get_model arguments per
     modality; `fusions` maps a fusion key to its modalities (default: "fusion" over every unimodal model,
-    plus "audio_text" when all three exist)."""
+    plus "audio_text" when all three exist); `inputs` the input kind per modality when not the model's own
+    (e.g. {"frame": "faces"})."""
     import torch
 
     from emorec.preprocess.config import PreprocessConfig
@@ -42,7 +43,7 @@ def build_untrained_bundle(out, classes=("neu", "hap", "sad", "ang"), preprocess
     for key, arch in (("frame", frame), ("audio", audio), ("text", text)):
         if arch:
             kw = dict((kwargs or {}).get(key) or ({"encoder": pp.tokenizer} if arch == "text" else {}))
-            kind = pp.input(model_spec(arch).input_kind)
+            kind = pp.input((inputs or {}).get(key) or model_spec(arch).input_kind)
             kind = kind.with_stats(_untrained_stats(kind))
             models[key] = (get_model(arch, c, **kw), ModelMeta(name=arch, modality=key, num_classes=c, kwargs=kw,
                                                                classes=classes, input=kind.meta().model_dump(mode="json")))

@@ -18,6 +18,7 @@ from emorec.inputs.base import InputKind, InputMeta, Options, Settings
 MODALITIES = ("frame", "audio", "text")  # the unimodal recognisers; "fusion" combines their outputs
 _BUILTIN_MODULES = (
     "emorec.inputs.frames",
+    "emorec.inputs.faces",
     "emorec.inputs.spectrogram",
     "emorec.inputs.functionals",
     "emorec.inputs.tokens",
@@ -60,6 +61,11 @@ def input_from_meta(meta: InputMeta | dict) -> InputKind:
     """The input kind of a saved model, with its settings, options and statistics."""
     meta = meta if isinstance(meta, InputMeta) else InputMeta(**meta)
     return input_class(meta.kind)(meta.settings, meta.options, meta.stats)
+
+
+def compatible(kind: str, model_kind: str) -> bool:
+    """Whether a model declared for `model_kind` inputs can read `kind` (the same tensor)."""
+    return input_class(kind).tensor == input_class(model_kind).tensor
 
 
 def store_inputs(preprocess) -> list[InputKind]:

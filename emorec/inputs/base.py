@@ -55,6 +55,7 @@ class InputKind:
 
     name: ClassVar[str]
     modality: ClassVar[str]  # frame / audio / text: the decoded media it reads
+    tensor: ClassVar[str]  # what the model receives ("image", "spectrogram", ...): kinds of one tensor are interchangeable
     Settings: ClassVar[type[Settings]] = Settings
     Options: ClassVar[type[Options]] = Options
     per_speaker: ClassVar[bool] = False  # supports options.normalise == "speaker"
@@ -78,6 +79,11 @@ class InputKind:
     def from_preprocess(cls, preprocess, options: dict | None = None) -> "InputKind":
         fields = {k: getattr(preprocess, k) for k in cls.Settings.model_fields if hasattr(preprocess, k)}
         return cls(cls.Settings(**fields), options)
+
+    @property
+    def frames_per_window(self) -> int:
+        """Video frames decoded per utterance window (frame kinds)."""
+        return 1
 
     @property
     def normalise(self) -> str:

@@ -117,12 +117,17 @@ def frames_of_windows(path, windows: list, k: int, convert=to_rgb, info: VideoIn
 class Frames(InputKind):
     name = "frames"
     modality = "frame"
+    tensor = "image"
     Settings = FramesSettings
     Options = FramesOptions
 
     def __init__(self, settings, options=None, stats=None):
         super().__init__(settings, options, stats)
         self._faces = None
+
+    @property
+    def frames_per_window(self) -> int:
+        return self.settings.frames_per_utterance
 
     def arrays(self):
         s = self.settings

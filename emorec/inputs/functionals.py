@@ -90,6 +90,7 @@ class CompareSettings(AudioSettings):
 @register_input
 class Egemaps(_FunctionalsKind):
     name = "egemaps"
+    tensor = "egemaps"
     flag = "egemaps"
     Settings = EgemapsSettings
 
@@ -97,5 +98,6 @@ class Egemaps(_FunctionalsKind):
 @register_input
 class Compare(_FunctionalsKind):
     name = "compare"
+    tensor = "compare"
     flag = "compare"
     Settings = CompareSettings

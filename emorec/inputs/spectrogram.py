@@ -79,6 +79,7 @@ def spec_channel_stats(spec, rows, chunk: int = 256) -> tuple[np.ndarray, np.nda
 class Spectrogram(InputKind):
     name = "spec"
     modality = "audio"
+    tensor = "spectrogram"
     Settings = SpecSettings
     Options = NormaliseOptions
     per_speaker = True

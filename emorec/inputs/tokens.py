@@ -105,6 +105,7 @@ class TextSettings(Settings):
 class Tokens(InputKind):
     name = "text"
     modality = "text"
+    tensor = "tokens"
     Settings = TextSettings
 
     def arrays(self):

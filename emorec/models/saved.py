@@ -70,7 +70,7 @@ class ModelMeta(BaseModel):
             kind = input_from_meta(self.input)  # the kind exists and its settings and options are valid
         except KeyError as e:
             raise ValueError(e.args[0]) from None
-        if kind.name != expected:
+        if kind.tensor != input_class(expected).tensor:
             raise ValueError(f"model {self.name!r} reads {expected!r} inputs, model.json says {kind.name!r}")
         return self
 

@@ -158,7 +158,7 @@ def _frames_of_video(path, items, utts, kind, arrays, meta, log) -> None:
     try:
         info = probe(path)
         windows = frames_of_windows(path, [(utts[i].start, utts[i].end) for i in items],
-                                    kind.settings.frames_per_utterance, kind.converter(info), info)
+                                    kind.frames_per_window, kind.converter(info), info)
     except VideoError as e:
         for i in items:
             fail(i, e.reason, e.detail)
@@ -173,7 +173,7 @@ def _frames_of_video(path, items, utts, kind, arrays, meta, log) -> None:
             log.note("face not found: used the speaker's half")
         meta[i]["status_frame"] = "ok"
         meta[i]["frame_indices"] = " ".join(str(f) for f in got.indices)
-        if kind.settings.crop == "face":
+        if found is not None:
             meta[i]["face_found"] = all(found)
 
 

@@ -98,9 +98,7 @@ def probs_frame(ids, probs: np.ndarray, classes) -> pd.DataFrame:
 
 def model_input(data: ModalityData, mcfg) -> InputKind:
     """The input kind a model config reads, with the store's settings and the model's options."""
-    from emorec.models import model_spec
-
-    return data.store.config.input(model_spec(mcfg.arch).input_kind, mcfg.input_options())
+    return data.store.config.input(mcfg.reads, mcfg.input_options())
 
 
 def dataset_for(data: ModalityData, kind: InputKind, ids, row_stats: dict | None = None, augment=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 
 BLOCK = 16  # pixels per bit of the frame-number code
