@@ -19,32 +19,35 @@ class LabelSet:
     classes: tuple[str, ...]
     map: dict[str, str] = field(default_factory=dict)
     corpus: str = ""
+    # cross-corpus sets: corpus name -> its own map (codes of one corpus may mean something else in another)
+    maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self):
         if len(set(self.classes)) != len(self.classes):
             raise ValueError(f"label set {self.name!r}: duplicate classes {list(self.classes)}")
-        bad = {k: v for k, v in self.map.items() if v not in self.classes}
-        if bad:
-            raise ValueError(f"label set {self.name!r}: map targets not among classes: {bad}")
+        for where, m in [("map", self.map), *((f"maps.{c}", m) for c, m in self.maps.items())]:
+            bad = {k: v for k, v in m.items() if v not in self.classes}
+            if bad:
+                raise ValueError(f"label set {self.name!r}: {where} targets not among classes: {bad}")
 
     @property
     def num_classes(self) -> int:
         return len(self.classes)
 
-    def to_class(self, code: str) -> str | None:
+    def to_class(self, code: str, corpus: str = "") -> str | None:
         """The class a corpus code belongs to, or None when the code is outside this set."""
-        code = self.map.get(code, code)
+        code = self.maps.get(corpus, self.map).get(code, code)
         return code if code in self.classes else None
 
-    def index(self, code: str) -> int | None:
-        c = self.to_class(code)
+    def index(self, code: str, corpus: str = "") -> int | None:
+        c = self.to_class(code, corpus)
         return None if c is None else self.classes.index(c)
 
     def apply(self, utterances: list[Utterance]) -> tuple[list[Utterance], Counter]:
         """Utterances inside the set (labels rewritten to classes) and a count of dropped codes."""
         kept, dropped = [], Counter()
         for u in utterances:
-            c = self.to_class(u.label)
+            c = self.to_class(u.label, u.corpus)
             if c is None:
                 dropped[u.label] += 1
             else:
@@ -52,7 +55,8 @@ class LabelSet:
         return kept, dropped
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "classes": list(self.classes), "map": dict(self.map), "corpus": self.corpus}
+        return {"name": self.name, "classes": list(self.classes), "map": dict(self.map), "corpus": self.corpus,
+                "maps": {c: dict(m) for c, m in self.maps.items()}}
 
 
 def _with_label(u: Utterance, label: str) -> Utterance:
@@ -81,6 +85,7 @@ def _from_spec(name: str, spec: dict) -> LabelSet:
         classes=tuple(str(c) for c in spec["classes"]),
         map={str(k): str(v) for k, v in (spec.get("map") or {}).items()},
         corpus=str(spec.get("corpus", "")),
+        maps={str(c): {str(k): str(v) for k, v in (m or {}).items()} for c, m in (spec.get("maps") or {}).items()},
     )
 
 
