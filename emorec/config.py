@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from emorec.data.splits import SplitSpec
+from emorec.data.textfile import read_yaml
 from emorec.lightning import FitConfig
 
 MODALITIES = ("frame", "audio", "text")
@@ -108,7 +109,7 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
 
 def load_config(name_or_path: str, overrides: list[str] | None = None) -> ExperimentConfig:
     path = find_config(name_or_path)
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = read_yaml(path) or {}
     raw = apply_overrides(raw, overrides or [])
     try:
         return ExperimentConfig(**raw)
