@@ -107,8 +107,9 @@ def test_parse_time_grows_linearly_with_the_line(name, data):
 
 def test_the_reported_transcription_case_is_fast_and_parsed_as_before(tmp_path):
     path = tmp_path / "t.txt"
-    path.write_text(TURN + " " * 60_000 + "hello\n" + TURN + " " * 60_000 + ": hello\n" + TURN.replace("F000", "F001") + " [1.5-2.5]:  hi \n"
-                    + TURN.replace("F000", "F002") + " [LAUGHTER] : ha\n" + TURN.replace("F000", "F003") + " [1.5-2.5\n")
+    path.write_text(TURN + " " * 60_000 + "hello\n" + TURN + " " * 60_000 + ": hello\n"
+                    + TURN.replace("F000", "F001") + " [1.5-2.5]:  hi \n" + TURN.replace("F000", "F002")
+                    + " [LAUGHTER] : ha\n" + TURN.replace("F000", "F003") + " [1.5-2.5\n")
     problems = []
     t0 = time.perf_counter()
     texts = iemocap.parse_transcription(path, {TURN, TURN[:-1] + "1", TURN[:-1] + "2", TURN[:-1] + "3"}, problems)

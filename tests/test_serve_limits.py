@@ -77,7 +77,8 @@ def _post(client, subtitles: bytes | None = None, sub_name="clip.srt", **form):
 
 def _part_head(field: str, filename: str | None) -> bytes:
     disposition = f'form-data; name="{field}"' + (f'; filename="{filename}"' if filename else "")
-    return f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+    return (f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
 
 
 def _chunked_upload(app, parts: list[tuple[bytes, int]], uploads: Path, chunk: int = 256 * 1024):
@@ -134,9 +135,11 @@ def test_a_chunked_upload_over_the_limit_is_cut_off_while_it_streams(tmp_path):
 
 def test_declared_length_over_the_limit_is_refused_before_reading(tmp_path):
     client = _client(FakeRecognizer(), tmp_path, max_upload_mb=0.1, max_subtitle_mb=0.1)
-    r = client.post("/predict", content=bytes(MB), headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"})
+    multipart = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
+    r = client.post("/predict", content=bytes(MB), headers=multipart)
     assert r.status_code == 413 and r.json()["detail"] == "upload too large (1.0 MB); the limit is 0.2 MB"
-    r = client.post("/predict", content=b"video=clip.mp4", headers={"content-type": "application/x-www-form-urlencoded"})
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = client.post("/predict", content=b"video=clip.mp4", headers=form)
     assert r.status_code == 422 and "multipart/form-data" in r.json()["detail"]
 
 

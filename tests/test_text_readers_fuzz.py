@@ -56,8 +56,8 @@ def iemocap_content(draw):
     turns = []
     for k in range(draw(st.integers(1, 4))):
         start = draw(SECONDS)
-        turns.append((f"Ses01F_impro01_{draw(st.sampled_from('FM'))}{k:03d}", draw(st.sampled_from(["neu", "ang", "xxx"])),
-                      start, start + draw(SECONDS), draw(PHRASE), draw(st.sampled_from(["Neutral", "Anger", "Other"]))))
+        turn = f"Ses01F_impro01_{draw(st.sampled_from('FM'))}{k:03d}"
+        turns.append((turn, draw(st.sampled_from(["neu", "ang", "xxx"])), start, start + draw(SECONDS), draw(PHRASE), draw(st.sampled_from(["Neutral", "Anger", "Other"]))))
     return turns
 
 
@@ -101,7 +101,8 @@ def cremad_content(draw):
 
 
 def cremad_files(sexes) -> dict[str, str]:
-    table = [["ActorID", "Age", "Sex", "Race", "Ethnicity"]] + [[1001 + i, 30, s, "x", "y"] for i, s in enumerate(sexes)]
+    table = [["ActorID", "Age", "Sex", "Race", "Ethnicity"]]
+    table += [[1001 + i, 30, s, "x", "y"] for i, s in enumerate(sexes)]
     return {"VideoDemographics.csv": _csv(table)}
 
 

@@ -34,7 +34,8 @@ _RAW_LINE_END = re.compile(rb"(\r\n|\r|\n)")
 _SAMPLE = 1 << 16
 SIGNATURES = (  # first bytes of binary files people give by mistake
     (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"PK\x03\x04", "a ZIP archive (.zip, .xlsx, .docx, ...)"), (b"\xd0\xcf\x11\xe0", "an old Office file (.xls, .doc)"),
+    (b"PK\x03\x04", "a ZIP archive (.zip, .xlsx, .docx, ...)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls, .doc)"),
     (b"\x1f\x8b", "a gzip archive"), (b"%PDF", "a PDF document"), (b"RIFF", "a RIFF file (WAV, AVI)"),
     (b"\x1aE\xdf\xa3", "a Matroska/WebM video"), (b"OggS", "an Ogg file"), (b"fLaC", "a FLAC file"),
     (b"ID3", "an MP3 file"), (b"PAR1", "a Parquet table"), (b"SQLite format 3", "an SQLite database"),
@@ -220,7 +221,8 @@ def decode_text(raw: bytes, file="<text>", problems: list[Problem] | None = None
             data = raw[len(bom):]
             if encoding == "UTF-8":
                 text, mixed = _decode_utf8_lines(data, file, problems)
-                return DecodedText(_nul_lines(text, file, problems), "UTF-8 + Windows-1252" if mixed else encoding, True)
+                encoding = "UTF-8 + Windows-1252" if mixed else encoding
+                return DecodedText(_nul_lines(text, file, problems), encoding, True)
             why = f"the file starts with a {encoding} byte-order mark"
             text = _decode_wide(data, encoding, len(bom), file, problems, why)
             return DecodedText(_nul_lines(text, file, problems), encoding, True)

@@ -134,7 +134,8 @@ def _upload_rules(limits: Limits) -> dict[str, FileRule]:
     def video_name(filename: str) -> str:
         name = _safe_name(filename, "upload.mp4")
         if Path(name).suffix.lower() not in VIDEO_SUFFIXES:
-            raise UploadError(415, f"{name}: unsupported file type (expected a video: {', '.join(sorted(VIDEO_SUFFIXES))})")
+            kinds = ", ".join(sorted(VIDEO_SUFFIXES))
+            raise UploadError(415, f"{name}: unsupported file type (expected a video: {kinds})")
         return name
 
     def subtitle_name(filename: str) -> str:
@@ -173,7 +174,8 @@ def _job(form, limits: Limits) -> _Job:
         try:
             window = float(form.values["window"])
         except ValueError:
-            raise HTTPException(422, f"window must be a number of seconds, got {form.values['window'][:40]!r}") from None
+            given = form.values["window"][:40]
+            raise HTTPException(422, f"window must be a number of seconds, got {given!r}") from None
         if not (0.5 <= window <= limits.max_duration_s):
             raise HTTPException(422, f"window must be between 0.5 and {limits.max_duration_s} seconds, got {window}")
     video = form.files.get("video")
@@ -196,7 +198,8 @@ def _run(recognizer, job: _Job, limits: Limits, queue: PredictionQueue) -> dict:
     except MediaError as e:
         raise HTTPException(415, f"{vname}: {e.reason}") from None
     if info.duration > limits.max_duration_s:
-        raise HTTPException(422, f"{vname}: video is {info.duration:.1f} s long; the limit is {limits.max_duration_s:g} s")
+        raise HTTPException(422, f"{vname}: video is {info.duration:.1f} s long; "
+                                 f"the limit is {limits.max_duration_s:g} s")
     try:
         _check_segment_count(job, info.duration, limits)
         t0 = time.perf_counter()
