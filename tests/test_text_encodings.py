@@ -105,3 +105,72 @@ def test_yaml_in_any_encoding_and_its_errors_name_the_line(tmp_path):
     with pytest.raises(TextFileError) as e:
         read_yaml(p)
     assert e.value.line == 3 and "invalid YAML" in e.value.reason
+
+
+# ---- the cases that used to go wrong, reader by reader ----
+
+EVAL = ("% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
+        "[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]\nC-E2:\tNeutral;\t()\n\n"
+        "[10.0100 - 11.3925]\tSes01F_impro01_F001\tfru\t[0.5000, 5.5000, 2.0000]\nC-E1:\tFrustration; Other;\t()\n")
+TRANS = "Ses01F_impro01_F000 [006.2901-008.2357]: Excuse me.\nSes01F_impro01_F001 [010.0100-011.3925]: Yeah.\n"
+
+
+@pytest.mark.parametrize("how", ["cr", "utf-16", "utf-16-be", "utf-32"])
+def test_iemocap_files_with_cr_line_ends_or_utf16_keep_every_utterance(tmp_path, how):
+    from emorec.data.iemocap import read
+
+    def raw(text: str) -> bytes:
+        if how == "cr":
+            return text.replace("\n", "\r").encode()
+        return encode(text.replace("\n", "\r\n"), {"utf-16": "utf-16-le", "utf-32": "utf-32-le"}.get(how, how))
+
+    session = tmp_path / "IEMOCAP_full_release" / "Session1" / "dialog"
+    for folder, text in (("EmoEvaluation", EVAL), ("transcriptions", TRANS)):
+        (session / folder).mkdir(parents=True)
+        (session / folder / "Ses01F_impro01.txt").write_bytes(raw(text))
+    data = read(tmp_path)
+    assert [(u.utt_id, u.label, u.text) for u in data.utterances] == [
+        ("Ses01F_impro01_F000", "neu", "Excuse me."), ("Ses01F_impro01_F001", "fru", "Yeah.")]
+    assert data.utterances[1].evaluators == ["C-E1:Frustration", "C-E1:Other"]
+    assert {p.reason.split(":")[0] for p in data.problems} <= {"missing video", "missing dialog wav",
+                                                                "missing sentence wav"}
+
+
+def test_utf16_subtitles_are_cues_not_binary(tmp_path):
+    from emorec.segment import SegmentFileError, read_segments_file
+
+    srt = "1\r\n00:00:01,000 --> 00:00:02,500\r\nCaf\u00e9 \u2014 ok\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nBye\r\n"
+    for encoding in ("utf-16-le", "utf-16-be", "utf-32-le"):
+        (tmp_path / "a.srt").write_bytes(encode(srt, encoding))
+        assert [(s.start, s.end, s.text) for s in read_segments_file(tmp_path / "a.srt")] == [
+            (1.0, 2.5, "Caf\u00e9 \u2014 ok"), (3.0, 4.0, "Bye")]
+    (tmp_path / "b.vtt").write_bytes(b"WEBVTT\r\r00:01.000 --> 00:02.000\rHi\r")  # CR only
+    assert [s.text for s in read_segments_file(tmp_path / "b.vtt")] == ["Hi"]
+    (tmp_path / "c.srt").write_bytes(codecs.BOM_UTF16_LE + srt.encode("utf-16-le")[:-1])  # cut mid-character
+    with pytest.raises(SegmentFileError, match=r"c.srt:8: not valid UTF-16-LE at byte \d+ \(truncated data\)"):
+        read_segments_file(tmp_path / "c.srt")
+    (tmp_path / "d.srt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    with pytest.raises(SegmentFileError, match="d.srt: not a text file: binary content .a PNG image"):
+        read_segments_file(tmp_path / "d.srt")
+
+
+def test_tables_and_yaml_files_in_utf16_and_binary_ones_reported(tmp_path):
+    from emorec.config import load_config
+    from emorec.data import manifest, meld
+    from emorec.data.labels import get_label_set
+
+    (tmp_path / "a.wav").write_bytes(b"RIFF" + bytes(60))
+    (tmp_path / "manifest.csv").write_bytes(encode("path,label,text\r\na.wav,happy,Caf\u00e9\r\n", "utf-16-le"))
+    assert [(u.label, u.text) for u in manifest.read(tmp_path).utterances] == [("happy", "Caf\u00e9")]
+    (tmp_path / "manifest.csv").write_bytes(b"PK\x03\x04" + bytes(200))  # an .xlsx saved under a .csv name
+    data = manifest.read(tmp_path)
+    assert data.utterances == [] and [p.reason[:39] for p in data.problems] == [
+        "unreadable file: binary content (a ZIP "]
+    header = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID\r"
+    (tmp_path / "train_sent_emo.csv").write_bytes(encode(header + "1,Hi \u2019there\u2019,Ross,joy,positive,0,0\r",
+                                                         "utf-32-be"))
+    assert [u.text for u in meld.read(tmp_path, clips=False, splits=["train"]).utterances] == ["Hi \u2019there\u2019"]
+    (tmp_path / "labels.yaml").write_bytes(encode("classes: [a, b]\r\nmap: {x: a}\r\n", "utf-16-be"))
+    assert get_label_set(str(tmp_path / "labels.yaml")).classes == ("a", "b")
+    (tmp_path / "exp.yaml").write_bytes(encode("name: t\ncorpus: {root: /d}\n", "utf-16-le"))
+    assert load_config(str(tmp_path / "exp.yaml")).corpus.root == "/d"

@@ -3,8 +3,10 @@
 Encodings: a byte-order mark picks UTF-8, UTF-16 LE/BE or UTF-32 LE/BE; without one, UTF-16/UTF-32 are
 recognised from their zero bytes, then UTF-8 is tried, and lines that are not UTF-8 are read as Windows-1252.
 Line ends: CR, LF and CRLF are all line ends (the readers see LF only, unless they ask to keep them).
-Binary files (NUL or many control bytes) are refused with `TextFileError`, which names the file (and line).
-Lenient readers pass a `problems` list: bad bytes then become Problems, never exceptions.
+Binary files (a known binary format such as PNG, ZIP/XLSX, MP4; NUL bytes making 1% of the file; NUL bytes in a
+file that is not UTF-8) are refused with `TextFileError`, which names the file (and line); a stray NUL in a
+UTF-8 text costs its line only (lenient) or is refused (strict). Lenient readers pass a `problems` list: bad
+bytes then become Problems, never exceptions, and bytes a byte-order mark's encoding cannot decode are replaced.
 """
 
 from __future__ import annotations
