@@ -18,8 +18,10 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from emorec.data.records import Problem
+if TYPE_CHECKING:  # records imports pandas: configs and subtitles are read without it
+    from emorec.data.records import Problem
 
 # longest first: the UTF-32-LE mark starts with the UTF-16-LE one
 BOMS = (
@@ -80,8 +82,10 @@ def _line_of(text: str, index: int) -> int:
 
 
 def _report(problems: list[Problem] | None, file, lines: list[tuple[int, str]]) -> None:
-    if problems is None:
+    if problems is None or not lines:
         return
+    from emorec.data.records import Problem
+
     for line, reason in lines[:MAX_ENCODING_PROBLEMS]:
         problems.append(Problem(str(file), line, reason))
     if len(lines) > MAX_ENCODING_PROBLEMS:
@@ -287,6 +291,8 @@ def read_text_lenient(path: Path, problems: list[Problem]) -> str:
 
 def csv_table(path: Path, problems: list[Problem], delimiter: str = ","):
     """(header or None, iterator of (first physical line, row)) over a CSV; CSV errors are reported and skipped."""
+    from emorec.data.records import Problem
+
     try:
         text = read_text_lenient(path, problems)
     except TextFileError as e:

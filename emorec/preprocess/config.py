@@ -142,7 +142,7 @@ def load_config(path: str | Path) -> PreprocessConfig:
     try:
         data = read_yaml(path) or {}
     except TextFileError as e:
-        raise ValueError(f"cannot read config {e}") from None
+        raise ValueError(f"config {e}") from None
     try:
         return config_from_mapping(data)
     except ValueError as e:  # pydantic ValidationError is a ValueError
