@@ -115,7 +115,7 @@ def _guess_wide(raw: bytes) -> str | None:
 def _signature(raw: bytes) -> str | None:
     """The kind of a well-known binary file (by its first bytes), or None."""
     head = raw[:8]
-    if raw[4:8] == b"ftyp":
+    if raw[4:8] == b"ftyp" and 0 in raw[:4]:  # an ISO media box: its 32-bit size starts with a zero byte
         return "an MP4/MOV video"
     for magic, kind in SIGNATURES:
         # ASCII magics ('RIFF', 'OggS', ...) only count in a file that holds NUL bytes: a text may start so
