@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from emorec.corpora.splits import SplitSpec
+from emorec.corpora.textfile import read_yaml
 from emorec.inputs import MODALITIES, input_class
 from emorec.training.fit_config import FitConfig
 
@@ -176,12 +177,7 @@ def builtin_config_dir() -> Path:
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ValueError(f"{where}: invalid YAML ({getattr(e, 'problem', None) or e})") from None
+    raw = read_yaml(path) or {}  # any encoding and line ends; TextFileError (a ValueError) names the file and line
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of config keys at the top, got {type(raw).__name__}")
     return raw

@@ -26,5 +26,5 @@ def register(app: typer.Typer) -> None:
         try:
             metrics = evaluate_run(run, corpus, root, split=split, out=out, workers=workers)
         except (FileNotFoundError, ValueError, KeyError) as e:
-            fail(str(e))
+            fail(e.args[0] if isinstance(e, KeyError) and e.args else str(e))
         print_metrics(metrics)

@@ -16,5 +16,8 @@ def register(app: typer.Typer) -> None:
 
         if not (run_dir / "metrics.json").exists():
             fail(f"{run_dir / 'metrics.json'} not found: is {run_dir} a run directory?")
-        path = write_report(run_dir)
+        try:
+            path = write_report(run_dir)
+        except ValueError as e:  # a damaged metrics.json: its line, not a traceback
+            fail(str(e))
         typer.echo(f"wrote {path or run_dir / 'report.html'}")

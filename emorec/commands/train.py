@@ -30,6 +30,6 @@ def register(app: typer.Typer) -> None:
         try:
             metrics = run_experiment(cfg, run_dir, workers=workers)
         except (FileNotFoundError, ValueError, KeyError, RuntimeError) as e:  # bad root, split, label set, data
-            fail(str(e))
+            fail(e.args[0] if isinstance(e, KeyError) and e.args else str(e))
         print_metrics(metrics)
         typer.echo(f"run directory: {run_dir}  (report: {run_dir / 'report.html'})")

@@ -6,13 +6,12 @@ files directly in the root. Gender comes from VideoDemographics.csv in the root 
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from pathlib import Path
 
 from emorec.corpora.records import CorpusData, Problem, Utterance
+from emorec.corpora.textfile import csv_table
 
 CORPUS = "cremad"
 EMOTIONS = {"ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}
@@ -121,16 +120,19 @@ def _read_genders(path: Path, problems: list[Problem]) -> dict[str, str]:
     """ActorID -> 'M'/'F' from VideoDemographics.csv; {} when the file is absent."""
     if not path.is_file():
         return {}
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not {"ActorID", "Sex"} <= set(reader.fieldnames or []):
+    header, rows = csv_table(path, problems)
+    if header is None:
+        return {}
+    col = {name.strip(): i for i, name in enumerate(header)}
+    if not {"ActorID", "Sex"} <= set(col):
         problems.append(Problem(str(path), 1, "header: needs columns ActorID and Sex"))
         return {}
     out = {}
-    for row in reader:
-        actor, sex = (row.get("ActorID") or "").strip(), (row.get("Sex") or "").strip().lower()
+    for line, row in rows:
+        cells = [row[col[c]].strip() if col[c] < len(row) else "" for c in ("ActorID", "Sex")]
+        actor, sex = cells[0], cells[1].lower()
         if not actor or sex not in ("male", "female"):
-            problems.append(Problem(str(path), reader.line_num, f"demographics: actor {actor!r} sex {sex!r} unusable"))
+            problems.append(Problem(str(path), line, f"demographics: actor {actor!r} sex {sex!r} unusable"))
             continue
         out[actor] = "M" if sex == "male" else "F"
     return out

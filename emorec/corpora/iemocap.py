@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emorec.corpora.records import CorpusData, Problem, Utterance
+from emorec.corpora.textfile import TextFileError, read_lines
 
 CORPUS = "iemocap"
 LABEL_CODES = frozenset("neu hap sad ang fru exc sur fea dis oth xxx".split())
@@ -22,8 +23,11 @@ _HEAD = re.compile(
 )
 _EVALUATOR = re.compile(r"^([A-Z])-([A-Za-z0-9]+):(.*)$")
 _COMMENT = re.compile(r"\([^()]*\)\s*$")
-_TRANSCRIPT = re.compile(rf"^(Ses\S+?)\s*\[\s*{_NUM}\s*-\s*{_NUM}\s*\]\s*:\s?(.*)$")
-_TRANSCRIPT_NO_TIME = re.compile(r"^(Ses\d\d[FM]_\S+?)\s*(\[[^\]]*\])?\s*:\s?(.*)$")
+# transcription lines `<id> [<start>-<end>]: <text>` are split by hand (see _transcript_parts): one pass
+# over the line, where a single regex with optional parts between runs of spaces backtracks quadratically
+_ID_END = re.compile(r"[\s\[:]")
+_TRANSCRIPT_TIMES = re.compile(rf"\[\s*{_NUM}\s*-\s*{_NUM}\s*\]")
+_UNTIMED_ID = re.compile(r"Ses\d\d[FM]_\S+")
 _DIALOG = re.compile(r"^Ses(\d\d)([FM])_\w+$")
 _SCRIPT = re.compile(r"script(\d\d)_(\d)")
 
@@ -87,13 +91,13 @@ def _dialog_files(session_dir: Path, problems: list[Problem]) -> list[tuple[str,
     return sorted(out)
 
 
-def _read_lines(path: Path) -> list[str]:
-    data = path.read_bytes()
+def _read_lines(path: Path, problems: list[Problem]) -> list[str] | None:
+    """The file's lines (any encoding and line ends the shared reader knows); None, reported, when unusable."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    return [line.rstrip("\r") for line in text.split("\n")]
+        return read_lines(path, problems)
+    except TextFileError as e:
+        problems.append(Problem(str(path), e.line, f"unreadable file: {e.reason}"))
+        return None
 
 
 @dataclass
@@ -145,10 +149,8 @@ def _media_paths(session_dir: Path, dialog: str, problems: list[Problem]) -> dic
 
 def parse_emo_evaluation(path: Path, dialog: str, seen: set[str], problems: list[Problem]) -> list[_Block]:
     """Blocks of one EmoEvaluation file; ids already in `seen` are reported as duplicates and skipped."""
-    try:
-        lines = _read_lines(path)
-    except OSError as e:
-        problems.append(Problem(str(path), 0, f"unreadable file: {e}"))
+    lines = _read_lines(path, problems)
+    if lines is None:
         return []
     blocks: list[_Block] = []
     current: _Block | None = None
@@ -224,28 +226,21 @@ def parse_transcription(path: Path, labelled: set[str], problems: list[Problem])
     if not path.is_file():
         problems.append(Problem(str(path), 0, "missing transcription: file not found"))
         return None
-    try:
-        lines = _read_lines(path)
-    except OSError as e:
-        problems.append(Problem(str(path), 0, f"unreadable file: {e}"))
+    lines = _read_lines(path, problems)
+    if lines is None:
         return None
     texts: dict[str, str] = {}
     for n, line in enumerate(lines, start=1):
         s = line.strip()
         if not s:
             continue
-        m = _TRANSCRIPT.match(s)
-        timed = m is not None
-        if m:
-            utt_id, text = m.group(1), m.group(4)
-        else:
-            m = _TRANSCRIPT_NO_TIME.match(s)
-            if not m:
-                problems.append(Problem(str(path), n, f"unparsable transcript line: {_short(s)}"))
-                continue
-            utt_id, text = m.group(1), m.group(3)
+        parts = _transcript_parts(s)
+        if parts is None:
+            problems.append(Problem(str(path), n, f"unparsable transcript line: {_short(s)}"))
+            continue
+        utt_id, text, timed = parts
         if utt_id not in labelled:
-            problems.append(Problem(str(path), n, f"unlabelled turn: {utt_id}"))
+            problems.append(Problem(str(path), n, f"unlabelled turn: {_short(utt_id)}"))
             continue
         if utt_id in texts:
             problems.append(Problem(str(path), n, f"duplicate transcript: {utt_id} (first kept)"))
@@ -254,6 +249,31 @@ def parse_transcription(path: Path, labelled: set[str], problems: list[Problem])
         if not timed:
             problems.append(Problem(str(path), n, f"transcript time unusable: {utt_id} (text kept)"))
     return texts
+
+
+def _transcript_parts(s: str) -> tuple[str, str, bool] | None:
+    """(id, text, timed) of a stripped transcription line, or None when it is not one; linear in the line.
+
+    `<id> [<start>-<end>]: <text>` is timed; `<id>: <text>` and `<id> [<anything else>]: <text>` are not,
+    and need a turn-like id (`Ses01F_...`). The id ends at the first space, '[' or ':'."""
+    if not s.startswith("Ses"):
+        return None
+    end = _ID_END.search(s, 3)
+    end = len(s) if end is None else end.start()
+    utt_id, rest = s[:end], s[end:].lstrip()
+    if len(utt_id) <= 3:
+        return None
+    timed = False
+    if rest.startswith("["):
+        close = rest.find("]")
+        if close < 0:
+            return None
+        timed = _TRANSCRIPT_TIMES.fullmatch(rest, 0, close + 1) is not None
+        rest = rest[close + 1:].lstrip()
+    if not rest.startswith(":") or not (timed or _UNTIMED_ID.fullmatch(utt_id)):
+        return None
+    text = rest[1:]
+    return utt_id, text[1:] if text[:1].isspace() else text, timed
 
 
 def _short(s: str, limit: int = 80) -> str:

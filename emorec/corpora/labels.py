@@ -100,6 +100,10 @@ def get_label_set(name_or_path: str | dict) -> LabelSet:
     if path.suffix in {".yaml", ".yml"}:
         if not path.exists():
             raise FileNotFoundError(f"label set file not found: {path}")
-        spec = yaml.safe_load(path.read_text())
+        from emorec.corpora.textfile import read_yaml
+
+        spec = read_yaml(path)
+        if not isinstance(spec, dict):
+            raise ValueError(f"{path}: a label set file holds a mapping with 'classes:' (and 'map:', 'name:')")
         return _from_spec(str(spec.get("name", path.stem)), spec)
     raise KeyError(f"unknown label set {name_or_path!r}; built-in: {', '.join(sets)}; or give a .yaml file")

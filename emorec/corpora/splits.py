@@ -281,12 +281,12 @@ def load_split_spec(value: str | dict | SplitSpec | None) -> SplitSpec | None:
     if value.endswith((".yaml", ".yml")):
         from pathlib import Path
 
-        import yaml
+        from emorec.corpora.textfile import read_yaml
 
         path = Path(value)
         if not path.is_file():
             raise FileNotFoundError(f"split file not found: {path}")
-        spec = yaml.safe_load(path.read_text()) or {}
+        spec = read_yaml(path) or {}
         if not isinstance(spec, dict):
             raise ValueError(f"{path}: expected a mapping of split settings")
         return SplitSpec(**(spec.get("split") or spec))

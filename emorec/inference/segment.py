@@ -43,9 +43,11 @@ class SegmentFileError(ValueError):
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
-_TAG = re.compile(r"<[^>]*>")  # <i>, </b>, <font ...>, <v Name>, <c.cls>, <00:00:01.000>
-_ASS = re.compile(r"\{\\[^}]*\}")  # {\an8}
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
+# markup: none of these classes holds its own opening character, so a long unclosed '<<<...' or '{\\{\\...'
+# is scanned once, not once per opening (linear time)
+_TAG = re.compile(r"<[^<>]*>")  # <i>, </b>, <font ...>, <v Name>, <c.cls>, <00:00:01.000>
+_ASS = re.compile(r"\{\\[^{}]*\}")  # {\an8}
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s([^<>]+)>")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": " ", "&lrm;": "", "&rlm;": ""}
 
 
@@ -65,21 +67,14 @@ def clean_cue_text(lines: list[str]) -> str:
 
 
 def _read_text(path: Path) -> str:
+    """The file's text through the shared reader (BOMs, UTF-16/32, CR/LF/CRLF); its errors as SegmentFileError."""
+    from emorec.corpora.textfile import TextFileError, read_text
+
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise SegmentFileError(path, 0, f"cannot read: {e.strerror or e}") from e
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 maps nearly every byte
-        raise SegmentFileError(path, 0, "not a text file (neither UTF-8 nor cp1252)")
-    if "\x00" in text:
-        raise SegmentFileError(path, 0, "not a text file (binary content)")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        return read_text(path)
+    except TextFileError as e:
+        raise SegmentFileError(path, e.line, f"not a text file: {e.reason}" if e.reason.startswith("binary")
+                               else e.reason) from None
 
 
 def _blocks(lines: list[str]):

@@ -17,7 +17,10 @@ from pydantic import Field
 from emorec.inputs import register_input
 from emorec.inputs.base import InputKind, Settings
 
-TAG = re.compile(r"\[\s*([A-Za-z][A-Za-z _-]*?)\s*\]")
+# a [TAG]: brackets found first (no nested '[' or ']': one scan per bracket), the name checked after, so
+# that a long unclosed '[...' costs linear time
+TAG = re.compile(r"\[([^\[\]]*)\]")
+_TAG_NAME = re.compile(r"[A-Za-z][A-Za-z _-]*")
 TAG_WORDS = {  # tags="map": the word a tag becomes ('' drops it)
     "laughter": "(laughs)",
     "laugh": "(laughs)",
@@ -43,10 +46,20 @@ def clean_text(text: str, tags: str = "keep", punctuation: str = "keep") -> str:
     if punctuation == "ascii":
         text = text.translate(ASCII_PUNCTUATION)
     if tags == "remove":
-        text = TAG.sub(" ", text)
+        text = TAG.sub(lambda m: " " if _tag_name(m) else m.group(0), text)
     elif tags == "map":
-        text = TAG.sub(lambda m: f" {TAG_WORDS.get(m.group(1).lower(), '(' + m.group(1).lower() + ')')} ", text)
+        text = TAG.sub(lambda m: f" {_tag_word(name)} " if (name := _tag_name(m)) else m.group(0), text)
     return " ".join(text.split())
+
+
+def _tag_name(m: re.Match) -> str | None:
+    """The tag's name ('[ LAUGHTER ]' -> 'LAUGHTER'), or None when the brackets hold something else."""
+    name = m.group(1).strip()
+    return name if _TAG_NAME.fullmatch(name) else None
+
+
+def _tag_word(name: str) -> str:
+    return TAG_WORDS.get(name.lower(), "(" + name.lower() + ")")
 
 
 @lru_cache(maxsize=4)

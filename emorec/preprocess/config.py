@@ -130,11 +130,13 @@ def config_from_mapping(data: dict[str, Any]) -> PreprocessConfig:
 
 def load_config(path: str | Path) -> PreprocessConfig:
     """Read a PreprocessConfig from a YAML file (see `config_from_mapping` for the accepted layouts)."""
+    from emorec.corpora.textfile import TextFileError, read_yaml
+
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ValueError(f"{path}: cannot read config: {e}") from e
+        data = read_yaml(path) or {}
+    except TextFileError as e:
+        raise ValueError(f"config {e}") from None
     try:
         return config_from_mapping(data)
     except ValueError as e:  # pydantic ValidationError is a ValueError

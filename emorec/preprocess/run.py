@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import shutil
 import sys
 import time
@@ -21,6 +22,7 @@ from tqdm import tqdm
 from emorec.corpora.records import Utterance
 from emorec.preprocess.config import MODALITIES, PreprocessConfig
 from emorec.preprocess.context import dialogue_context
+from emorec.preprocess.lock import die_with_parent, store_lock
 from emorec.preprocess.store import (
     COMPLETE,
     NOT_COMPUTED,
@@ -68,6 +70,7 @@ def preprocess_utterances(
     """Preprocess a list of utterances (store rows in list order) into a store; resumable.
 
     The store goes to `store_dir`, by default `config.store_dir(limit)`. `limit` keeps the first N utterances.
+    One process at a time writes a store: another one gets StoreError naming the writer's pid.
     """
     started = time.perf_counter()
     if limit is not None:
@@ -75,11 +78,28 @@ def preprocess_utterances(
     store = Path(store_dir) if store_dir is not None else config.store_dir(limit)
     ids = [u.utt_id for u in utterances]
     if is_complete(store):
-        fs = FeatureStore.open(store)
-        if fs.manifest["utt_id"].tolist() != ids:
-            raise StoreError(f"{store} is complete but holds other utterances; delete it or choose another `out`")
-        return fs
+        return _open_complete(store, ids)
     _check_inputs(utterances, config)
+    with store_lock(store) as lock:
+        if lock.stale_owner is not None:
+            tqdm.write(f"note: {store} was left by process {lock.stale_owner}, which is gone; resuming its work",
+                       file=sys.stderr)
+        if is_complete(store):  # another writer finished it meanwhile
+            return _open_complete(store, ids)
+        return _write_store(utterances, config, store, ids, workers=workers, progress=progress,
+                            reader_problems=reader_problems, started=started)
+
+
+def _open_complete(store: Path, ids: list[str]) -> FeatureStore:
+    fs = FeatureStore.open(store)
+    if fs.manifest["utt_id"].tolist() != ids:
+        raise StoreError(f"{store} is complete but holds other utterances; delete it or choose another `out`")
+    return fs
+
+
+def _write_store(utterances: list[Utterance], config: PreprocessConfig, store: Path, ids: list[str], *, workers: int,
+                 progress: bool, reader_problems: int, started: float) -> FeatureStore:
+    """The work of preprocess_utterances once the store is locked for this process."""
     (store / SHARDS).mkdir(parents=True, exist_ok=True)
     remove_temporaries(store / SHARDS)
     if open_arrays(store, config, len(ids)):  # new (or unusable) arrays: no earlier shard has its rows there
@@ -158,7 +178,8 @@ def _run(tasks: list[UnitTask], workers: int):
                 yield process_unit(t)
         return
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker,
+                             initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(process_unit, t) for t in tasks]
         try:
             for f in as_completed(futures):
@@ -169,7 +190,9 @@ def _run(tasks: list[UnitTask], workers: int):
             raise
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int | None = None) -> None:
+    if parent_pid is not None:  # a worker never outlives the run that started it (kill -9 of the parent included)
+        die_with_parent(parent_pid)
     import cv2
 
     cv2.setNumThreads(1)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from emorec.config import CorpusConfig, ExperimentConfig
 from emorec.corpora.labels import get_label_set
@@ -20,7 +19,9 @@ def load_run_config(run_dir: Path) -> ExperimentConfig:
     path = run_dir / "config.yaml"
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.yaml)")
-    return ExperimentConfig(**yaml.safe_load(path.read_text()))
+    from emorec.corpora.textfile import read_yaml
+
+    return ExperimentConfig(**read_yaml(path))
 
 
 def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[str]) -> dict[str, pd.DataFrame]:

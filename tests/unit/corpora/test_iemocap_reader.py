@@ -314,7 +314,7 @@ def test_odd_files_and_folders_reported(tmp_path):
 # ---- property: the reader never raises and accounts for every line ----
 
 DIALOGS = ["Ses01F_impro01", "Ses03M_impro05a", "Ses05M_script01_1b", "Ses04F_script03_2"]
-_LINE_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\n")
+_LINE_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r")  # CR ends a line too
 _num = st.sampled_from(["0.5", "1", "2.5000", "5.5", "12.3456", "003.1000", "7."])
 _code = st.sampled_from(["neu", "hap", "xxx", "exc", "fru", "joy", "NEU", ""])
 
@@ -351,7 +351,7 @@ def dialog_files(draw):
     dialog = draw(st.sampled_from(DIALOGS))
     ev = draw(st.lists(eval_line(dialog), max_size=25))
     tr = draw(st.lists(transcript_line(dialog), max_size=15))
-    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     return dialog, ev, tr, eol
 
 
