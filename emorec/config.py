@@ -48,6 +48,11 @@ class ModelConfig(Strict):
     # > 1: a seed ensemble, members trained from seeds seed, seed+1, ...; their probabilities are averaged
     ensemble: int = Field(1, ge=1, le=16)
     enabled: bool = True
+    # a model trained on its own corpus (with its own split and preprocessing changes); the recognisers of such
+    # an experiment are combined by calibrated log-linear pooling (fusion.method: pooling)
+    corpus: CorpusConfig | None = None
+    split: SplitSpec | None = None
+    preprocess: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _arch_and_arguments(self) -> "ModelConfig":
@@ -97,6 +102,10 @@ class ModelConfig(Strict):
 
 class FusionConfig(Strict):
     enabled: bool = True
+    # transformer: trained on aligned out-of-fold outputs; pooling: weighted log-linear pooling of recognisers
+    # calibrated on their own validation data (no aligned training data needed)
+    method: Literal["transformer", "pooling"] = "transformer"
+    weights: dict[str, float] = Field(default_factory=dict)  # pooling: weight per modality (default 1)
     modalities: list[str] = Field(default_factory=lambda: list(MODALITIES))
     extra: list[list[str]] = Field(default_factory=lambda: [["audio", "text"]])  # e.g. the thesis's audio+text
     crossfit_folds: int = 3
@@ -109,9 +118,12 @@ class FusionConfig(Strict):
         from emorec.models import check_kwargs
 
         try:
-            check_kwargs("fusion_transformer", {"num_modalities": 2, **self.kwargs})
+            if self.method == "transformer":
+                check_kwargs("fusion_transformer", {"num_modalities": 2, **self.kwargs})
         except TypeError as e:
             raise ValueError(str(e)) from None
+        if any(w < 0 for w in self.weights.values()) or set(self.weights) - set(MODALITIES):
+            raise ValueError(f"fusion.weights: a weight >= 0 per modality of {list(MODALITIES)}, got {self.weights}")
         bad = [m for group in [self.modalities, *self.extra] for m in group if m not in MODALITIES]
         if bad:
             raise ValueError(f"fusion modalities must be drawn from {list(MODALITIES)}, got {bad}")
@@ -121,7 +133,7 @@ class FusionConfig(Strict):
 class ExperimentConfig(Strict):
     name: str
     protocol: str = ""
-    corpus: CorpusConfig
+    corpus: CorpusConfig | None = None  # the corpus of every model without its own
     label_set: str | dict = "iemocap4"
     split: SplitSpec = Field(default_factory=SplitSpec)
     preprocess: dict[str, Any] = Field(default_factory=dict)  # PreprocessConfig fields besides corpus/root
@@ -130,11 +142,36 @@ class ExperimentConfig(Strict):
     seed: int = 0
     store_dir: str = "runs/stores"
 
+    @property
+    def pooled(self) -> bool:
+        """Recognisers trained on corpora of their own (combined by pooling)."""
+        return any(m.corpus is not None for m in self.enabled_models().values())
+
+    def model_experiment(self, key: str) -> "ExperimentConfig":
+        """The single-model experiment of one recogniser of a pooled experiment: its corpus, split, preprocessing."""
+        m = self.models[key]
+        return self.model_copy(update={
+            "corpus": m.corpus or self.corpus, "split": m.split or self.split,
+            "preprocess": {**self.preprocess, **m.preprocess},
+            "models": {key: m.model_copy(update={"corpus": None, "split": None, "preprocess": {}})},
+            "fusion": FusionConfig(enabled=False)})
+
     @model_validator(mode="after")
     def _whole(self) -> "ExperimentConfig":
         bad = [k for k in self.models if k not in MODALITIES]
         if bad:
             raise ValueError(f"models: keys must be modalities {list(MODALITIES)}, got {bad}")
+        if self.pooled:
+            if self.fusion.enabled and self.fusion.method != "pooling":
+                raise ValueError("models trained on corpora of their own need `fusion.method: pooling` (no aligned "
+                                 "outputs exist to train a fusion transformer on)")
+            for key in self.enabled_models():
+                if self.models[key].corpus is None and self.corpus is None:
+                    raise ValueError(f"models.{key}: no corpus (give it one, or a top-level corpus)")
+                ExperimentConfig(**self.model_experiment(key).model_dump())
+            return self
+        if self.corpus is None:
+            raise ValueError("corpus: required (or give every model a corpus of its own)")
         for key, mcfg in self.models.items():
             modality = input_class(mcfg.reads).modality
             if modality != key:
@@ -155,6 +192,8 @@ class ExperimentConfig(Strict):
     def preprocess_config(self):
         from emorec.preprocess.config import PreprocessConfig
 
+        if self.corpus is None:
+            raise ValueError(f"{self.name}: the recognisers have corpora of their own; see model_experiment()")
         fields = dict(self.preprocess)
         fields.update(corpus=self.corpus.name, root=self.corpus.root, corpus_options=self.corpus.options)
         fields.setdefault("out", self.store_dir)

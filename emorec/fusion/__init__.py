@@ -1,9 +1,9 @@
-"""Fusion of the unimodal classifiers: alignment of their outputs, cross-fitting and the fusion transformer."""
+"""Fusion of the unimodal classifiers: alignment of their outputs by utterance id, the fusion transformer (trained
+on aligned out-of-fold outputs), and calibrated log-linear pooling (for recognisers trained on different corpora)."""
 
-from emorec.training.datasets import FusionDataset
 from emorec.fusion.align import MODALITIES, Aligned, align
-from emorec.training.crossfit import kfold_indices, out_of_fold_predict
+from emorec.fusion.calibration import fit_temperature
+from emorec.fusion.pooling import LogLinearPool
 from emorec.fusion.transformer import FusionTransformer
 
-__all__ = ["Aligned", "align", "MODALITIES", "FusionTransformer", "FusionDataset", "kfold_indices",
-           "out_of_fold_predict"]
+__all__ = ["Aligned", "align", "MODALITIES", "FusionTransformer", "LogLinearPool", "fit_temperature"]

@@ -21,7 +21,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-MODALITIES = ("frame", "audio", "text")
+from emorec.inputs import MODALITIES
 
 
 @dataclass

@@ -96,7 +96,10 @@ def run_preprocess(config: dict, where) -> dict:
     try:
         from emorec.config import ExperimentConfig
 
-        fields = ExperimentConfig(**config).preprocess_config().model_dump(mode="json")
+        cfg = ExperimentConfig(**config)
+        if cfg.pooled:  # each model's settings are in its own model.json
+            return {}
+        fields = cfg.preprocess_config().model_dump(mode="json")
     except Exception as e:  # pydantic ValidationError, missing modules
         raise BundleError(f"{where}: cannot resolve the preprocessing settings: {str(e)[:300]}") from None
     return {k: v for k, v in fields.items() if k not in LOCAL_FIELDS}

@@ -15,6 +15,21 @@ class Fuser:
     def __init__(self, classes: list[str], models: dict, fusions: dict[str, list[str]]):
         self.classes, self.models, self.fusions = list(classes), models, fusions
 
+    def set_weights(self, weights: dict[str, float]) -> None:
+        """Modality weights of the pooling fusions (a ValueError for an unknown modality or a bundle without one)."""
+        from emorec.fusion.pooling import LogLinearPool
+
+        pools = {k: m for k, m in self.models.items() if isinstance(m, LogLinearPool)}
+        if not pools:
+            raise ValueError("fusion weights apply to a bundle whose fusion pools its recognisers (log_linear_pool)")
+        for key, pool in pools.items():
+            unknown = set(weights) - set(self.fusions[key])
+            if unknown or any(w < 0 for w in weights.values()):
+                raise ValueError(f"fusion weights: one weight >= 0 per modality of {self.fusions[key]}, got {weights}")
+            for j, m in enumerate(self.fusions[key]):
+                if m in weights:
+                    pool.weight[j] = float(weights[m])
+
     def choose(self, present: list[str]) -> str | None:
         if not present:
             return None

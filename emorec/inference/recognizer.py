@@ -42,7 +42,10 @@ DEFAULT_SR = 16000
 class Recognizer:
     """A loaded bundle ready to label videos, segments or single utterances."""
 
-    def __init__(self, bundle, *, face_margin: float | None = None, vad: VadConfig | None = None):
+    def __init__(self, bundle, *, face_margin: float | None = None, vad: VadConfig | None = None,
+                 fusion_weights: dict[str, float] | None = None):
+        """fusion_weights: for a bundle whose fusion pools its recognisers (log-linear pooling), the weight of
+        each modality instead of the trained run's (e.g. {"text": 0} to leave the words out)."""
         self.bundle = bundle
         self.classes = list(bundle.classes)
         self.runners = {k: RUNNERS[k](k, *bundle.models[k]) for k in MODALITIES if k in bundle.models}
@@ -52,6 +55,8 @@ class Recognizer:
                                                     kind.options, kind.stats)
         fusions = {k: m.fusion_modalities for k, (_, m) in bundle.models.items() if m.modality == "fusion"}
         self.fuser = Fuser(self.classes, {k: bundle.model(k) for k in fusions}, fusions)
+        if fusion_weights:
+            self.fuser.set_weights(fusion_weights)
         self.vad = vad or VadConfig()
         self._sides = None
         self.last_timings: dict[str, float] = {}

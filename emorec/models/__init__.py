@@ -37,6 +37,7 @@ _BUILTIN_MODULES = (
     "emorec.models.egemaps_mlp",
     "emorec.models.text",
     "emorec.fusion.transformer",
+    "emorec.fusion.pooling",
 )
 
 

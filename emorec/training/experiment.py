@@ -183,6 +183,10 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
     from emorec.training.metrics import summarise_folds
     from emorec.training.report import write_report
 
+    if cfg.pooled:
+        from emorec.training.pooled import run_pooled
+
+        return run_pooled(cfg, out, workers=workers)
     out = Path(out)
     exp = prepare(cfg, out, workers=workers)
     folds = make_folds(exp.data.utterances, cfg.split)

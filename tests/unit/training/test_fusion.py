@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from emorec.training.datasets import FusionDataset
-from emorec.fusion import FusionTransformer, align, kfold_indices, out_of_fold_predict
+from emorec.fusion import FusionTransformer, align
+from emorec.training.crossfit import kfold_indices, out_of_fold_predict
 from emorec.training.fit import FitConfig, fit, load_best, predict_proba
 from emorec.models import get_model
 
