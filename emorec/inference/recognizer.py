@@ -13,6 +13,7 @@ recording are decoded once; each model runs over all segments in batches; the fu
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,21 +32,44 @@ from emorec.inference.media import (
 )
 from emorec.inference.results import SegmentPrediction, VideoResult
 from emorec.inference.runners import RUNNERS
-from emorec.inference.segment import Segment, VadConfig, clip_to_duration, fixed_windows, read_segments_file, speech_segments
+from emorec.inference.segment import Segment, VadConfig, clip_to_duration, fixed_windows, read_segments_file
 from emorec.inputs import MODALITIES
 
 SPEAKER_SIDES = ("auto", "left", "right", "full")
+ASR_MODES = ("auto", "on", "off")
+
+
+@dataclass
+class SpeechOptions:
+    asr: str = "auto"
+    language: str | None = None
+    vad: str = "auto"
+    detected_language: str | None = None
+SILENCE_DBFS = -60.0  # a window whose loudest 50 ms stay below this holds no speech
 FALLBACK_WINDOW_S = 5.0  # no transcript and no speech found (or no audio track): windows of this length
 DEFAULT_SR = 16000
+
+
+def is_silent(samples: np.ndarray, sr: int = 16000, threshold_dbfs: float = SILENCE_DBFS) -> bool:
+    """True when even the loudest 50 ms of the window stay below `threshold_dbfs` (digital or near silence)."""
+    x = np.asarray(samples, dtype=np.float64)
+    if len(x) == 0:
+        return True
+    hop = max(1, int(0.05 * sr))
+    n = max(1, len(x) // hop)
+    power = np.square(x[: n * hop]).reshape(n, -1).mean(axis=1) if len(x) >= hop else np.array([np.square(x).mean()])
+    return 10 * np.log10(float(power.max()) + 1e-20) < threshold_dbfs
 
 
 class Recognizer:
     """A loaded bundle ready to label videos, segments or single utterances."""
 
     def __init__(self, bundle, *, face_margin: float | None = None, vad: VadConfig | None = None,
-                 fusion_weights: dict[str, float] | None = None):
+                 fusion_weights: dict[str, float] | None = None, asr_model: str = "base", asr_threads: int | None = None):
         """fusion_weights: for a bundle whose fusion pools its recognisers (log-linear pooling), the weight of
-        each modality instead of the trained run's (e.g. {"text": 0} to leave the words out)."""
+        each modality instead of the trained run's (e.g. {"text": 0} to leave the words out). asr_model: the
+        speech recogniser for recordings without subtitles ("base": the packaged Whisper base; a faster-whisper
+        model folder or cached name)."""
         self.bundle = bundle
         self.classes = list(bundle.classes)
         self.runners = {k: RUNNERS[k](k, *bundle.models[k]) for k in MODALITIES if k in bundle.models}
@@ -58,6 +82,8 @@ class Recognizer:
         if fusion_weights:
             self.fuser.set_weights(fusion_weights)
         self.vad = vad or VadConfig()
+        self.asr_model, self.asr_threads = asr_model, asr_threads
+        self._transcribers: dict = {}
         self._sides = None
         self.last_timings: dict[str, float] = {}
 
@@ -88,11 +114,17 @@ class Recognizer:
     # ------------------------------------------------------------ public API
 
     def predict_video(self, path, subtitles=None, transcript=None, window: float | None = None,
-                      speaker_side: str = "auto", require_face: bool = True, audio=None) -> VideoResult:
+                      speaker_side: str = "auto", require_face: bool = True, audio=None, asr: str = "auto",
+                      language: str | None = None, vad: str = "auto") -> VideoResult:
         """Segment the video (subtitles/transcript cues, fixed windows, or detected speech) and label each segment.
 
         require_face: segments whose frame shows no detectable face go without the frame model.
-        audio: a separate audio file on the video's time line (e.g. an IEMOCAP dialog wav) instead of its own track."""
+        audio: a separate audio file on the video's time line (e.g. an IEMOCAP dialog wav) instead of its own track.
+        asr: "auto" transcribes the speech (Whisper) when the bundle reads text and no subtitles or transcript
+        are given; "on" always does (an error without the packages); "off" never. language: e.g. "en"; None
+        detects it. vad: speech detection, "auto" (Silero when installed), "silero" or "energy"."""
+        if asr not in ASR_MODES:
+            raise ValueError(f"asr must be one of {ASR_MODES}, got {asr!r}")
         if speaker_side not in SPEAKER_SIDES:
             raise ValueError(f"speaker_side must be one of {SPEAKER_SIDES}, got {speaker_side!r}")
         if window is not None and window <= 0:
@@ -102,6 +134,7 @@ class Recognizer:
         timings = {"probe": time.perf_counter() - t0}
         cues = subtitles if subtitles is not None else transcript
         cue_segments = read_segments_file(cues) if cues is not None else None
+        speech = SpeechOptions(asr=asr, language=language, vad=vad)
         need_audio = (info.has_audio or audio is not None) and ("audio" in self.runners or (cues is None and window is None))
         t0 = time.perf_counter()
         track = open_track(audio if audio is not None else path, self.sample_rate) if need_audio else None
@@ -109,19 +142,21 @@ class Recognizer:
             raise MediaError(audio, "no readable audio")
         timings["audio_decode"] = time.perf_counter() - t0
         try:
-            segments, how, warnings = self._segments(info, cues, cue_segments, window, track, timings)
+            segments, how, warnings = self._segments(info, cues, cue_segments, window, track, timings, speech)
             result = self._predict(path, info, segments, speaker_side, track=track, require_face=require_face)
         finally:
             if track is not None:
                 track.close()
         result.segmentation = how
+        result.language = speech.detected_language
         result.warnings = warnings + result.warnings
         result.timings.update(timings)
         self.last_timings = dict(result.timings)
         return result
 
-    def _segments(self, info: MediaInfo, cues, cue_segments, window, track, timings) -> tuple[list[Segment], str, list[str]]:
-        """(segments, how they were found, warnings): cues, fixed windows, or detected speech."""
+    def _segments(self, info: MediaInfo, cues, cue_segments, window, track, timings,
+                  speech: SpeechOptions) -> tuple[list[Segment], str, list[str]]:
+        """(segments, how they were found, warnings): cues, fixed windows, or detected speech (with its words)."""
         if cue_segments is not None:
             segments = clip_to_duration(cue_segments, info.duration)
             how = "subtitles" if Path(cues).suffix.lower() in (".srt", ".vtt") else "transcript"
@@ -131,12 +166,44 @@ class Recognizer:
             return fixed_windows(info.duration, float(window)), "window", []
         t0 = time.perf_counter()
         samples = all_samples(track) if track is not None else np.zeros(0, np.float32)
-        segments = speech_segments(samples, self.sample_rate, self.vad) if len(samples) else []
         timings["audio_decode"] += time.perf_counter() - t0
+        segments, how, warnings = self._speech(samples, speech, timings) if len(samples) else ([], "speech", [])
         if segments:
-            return segments, "speech", []
+            return segments, how, warnings
         why = "no audio track" if track is None else "no speech detected"
-        return fixed_windows(info.duration, FALLBACK_WINDOW_S), "fallback-window", [f"{why}; used {FALLBACK_WINDOW_S:g} s windows"]
+        return fixed_windows(info.duration, FALLBACK_WINDOW_S), "fallback-window", warnings + [f"{why}; used {FALLBACK_WINDOW_S:g} s windows"]
+
+    def _speech(self, samples, speech: SpeechOptions, timings) -> tuple[list[Segment], str, list[str]]:
+        """Speech segments and, when the words are wanted, their transcript (see emorec.speech)."""
+        from emorec.speech import MissingPackageError, detect_speech, transcribe_speech
+
+        warnings: list[str] = []
+        t0 = time.perf_counter()
+        wants_words = speech.asr == "on" or (speech.asr == "auto" and "text" in self.runners)
+        if wants_words:
+            try:
+                transcriber = self.transcriber(speech.language)
+            except MissingPackageError as e:
+                if speech.asr == "on":
+                    raise
+                warnings.append(f"no speech recognition ({e}); segments carry no text")
+            else:
+                found = transcribe_speech(samples, self.sample_rate, transcriber, self.vad, speech.vad)
+                timings["asr"] = time.perf_counter() - t0
+                speech.detected_language = found.language
+                warnings += [found.note] if found.note else []
+                return found.segments, f"asr ({found.vad_method})", warnings
+        found = detect_speech(samples, self.sample_rate, self.vad, speech.vad)
+        timings["vad"] = time.perf_counter() - t0
+        return found.segments, f"speech ({found.method})", warnings + ([found.note] if found.note else [])
+
+    def transcriber(self, language: str | None = None):
+        """The speech recogniser, loaded once per language setting."""
+        from emorec.speech import Transcriber
+
+        if language not in self._transcribers:
+            self._transcribers[language] = Transcriber(self.asr_model, language=language, threads=self.asr_threads)
+        return self._transcribers[language]
 
     def predict_segments(self, path, segments, speaker_side: str = "auto", require_face: bool = False,
                          audio=None) -> VideoResult:
@@ -195,7 +262,9 @@ class Recognizer:
             probs["frame"] = runner.run([crops])[0]
         if audio is not None and "audio" in self.runners:
             samples, sr = audio
-            probs["audio"] = self.runners["audio"].run([mono_at(samples, int(sr), self.sample_rate)], [])[0]
+            y = mono_at(samples, int(sr), self.sample_rate)
+            if not is_silent(y, self.sample_rate):  # silence is not an emotion
+                probs["audio"] = self.runners["audio"].run([y], [])[0]
         runner = self.runners.get("text")
         if text and runner is not None and runner.clean(text):
             cleaned = [runner.clean(text)]
@@ -296,12 +365,16 @@ class Recognizer:
     def _audio_probs(self, track, segments, per, timings, warnings) -> None:
         runner = self.runners["audio"]
         t = time.perf_counter()
-        windows, idx = [], []
+        windows, idx, silent = [], [], 0
         for i, seg in enumerate(segments):
             w = segment_samples(track, seg.start, seg.end, i)
-            if w is not None:
+            if w is not None and is_silent(w):
+                silent += 1  # silence is not an emotion: no voice label for it
+            elif w is not None:
                 windows.append(w)
                 idx.append(i)
+        if silent:
+            warnings.append(f"{silent} segment(s) without sound (below {SILENCE_DBFS:g} dBFS): voice model not used for them")
         timings["audio_windows"] = time.perf_counter() - t
         if windows:
             for i, row in zip(idx, runner.run(windows, warnings, timings)):

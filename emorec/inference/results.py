@@ -34,7 +34,8 @@ class VideoResult:
     segments: list[SegmentPrediction]
     has_video: bool = True
     has_audio: bool = True
-    segmentation: str = ""  # subtitles / transcript / window / speech / fallback-window / explicit
+    segmentation: str = ""  # subtitles / transcript / window / speech (vad) / asr (vad) / fallback-window / explicit
+    language: str | None = None  # of the speech, when it was transcribed
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     middle_frames: list[np.ndarray | None] = field(default_factory=list, repr=False)  # RGB preview per segment
@@ -56,6 +57,7 @@ class VideoResult:
     def to_dict(self) -> dict:
         return {"path": self.path, "duration": round(self.duration, 3), "classes": list(self.classes),
                 "has_video": self.has_video, "has_audio": self.has_audio, "segmentation": self.segmentation,
+                "language": self.language,
                 "warnings": list(self.warnings), "segments": [s.to_dict() for s in self.segments]}
 
     def to_json(self) -> str:
