@@ -33,13 +33,16 @@ FRAME_PICKS = ("middle", "mean", "random")
 
 @dataclass
 class Augment:
-    """Training-time augmentation. Audio: SpecAugment-style masks; frames: horizontal flip."""
+    """Training-time augmentation. Audio: SpecAugment-style masks; frames: horizontal flip, small rotation/zoom/shift."""
 
     time_masks: int = 2
     time_width: int = 16  # max width of each time mask (spectrogram columns)
     freq_masks: int = 2
     freq_width: int = 8  # max height of each frequency mask (spectrogram rows)
     hflip: bool = False
+    rotate: float = 0.0  # frames: random rotation within +- this many degrees (0 = off)
+    zoom: float = 0.0  # frames: random scale in [1 - zoom, 1 + zoom]
+    shift: float = 0.0  # frames: random shift up to this share of the width/height
     speed: float = 0.0  # spectrograms: random speed in [1 - speed, 1 + speed] (tempo and pitch; 0 = off)
     noise_snr: tuple[float, float] | None = None  # spectrograms: white noise at an SNR (dB) drawn in this range
     noise_prob: float = 0.5  # share of training items that get the noise
@@ -211,6 +214,10 @@ class StoreDataset(Dataset):
         x = torch.from_numpy(img).permute(2, 0, 1) / 255.0
         if self.augment is not None and self.augment.hflip and self.rng.random() < 0.5:
             x = x.flip(-1)
+        if self.augment is not None and (self.augment.rotate or self.augment.zoom or self.augment.shift):
+            from emorec.frame_augment import random_affine
+
+            x = random_affine(x, self.rng, rotate=self.augment.rotate, shift=self.augment.shift, zoom=self.augment.zoom)
         return (x - self.frame_mean) / self.frame_std
 
     def _spec(self, r: int) -> torch.Tensor:

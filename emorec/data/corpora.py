@@ -12,6 +12,8 @@ READERS = {
     "ravdess": "emorec.data.ravdess",
     "cremad": "emorec.data.cremad",
     "manifest": "emorec.data.manifest",
+    "ckplus": "emorec.data.ckplus",
+    "facial_expressions": "emorec.data.facial_expressions",
 }
 
 
