@@ -160,5 +160,5 @@ def test_ckplus_face_pipeline_learns_unseen_subjects(weights_file, ck_root, tmp_
     metrics = run_experiment(cfg, tmp_path / "run")
     frame = metrics["frame"]
     assert metrics["speaker_independent"] and frame["n_test"] >= 80
-    assert frame["accuracy"] >= 0.8 and frame["unweighted_accuracy"] >= 0.7, frame  # majority about 0.45
+    assert frame["accuracy"] >= 0.8 and frame["unweighted_accuracy"] >= 0.7, frame  # majority 0.50; measured 0.94
     assert (tmp_path / "run" / "folds" / "kfold-0" / "frame" / "model" / "model.safetensors").is_file()
