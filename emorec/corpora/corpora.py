@@ -12,6 +12,8 @@ READERS = {
     "ravdess": "emorec.corpora.ravdess",
     "cremad": "emorec.corpora.cremad",
     "manifest": "emorec.corpora.manifest",
+    "ckplus": "emorec.corpora.ckplus",
+    "facial_expressions": "emorec.corpora.facial_expressions",
 }
 
 

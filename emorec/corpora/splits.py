@@ -30,7 +30,8 @@ class SplitSpec(pydantic.BaseModel):
     test_groups: list[str] | None = None  # session: groups held out for test, e.g. ["5"]
     train_groups: list[str] | None = None  # session: training groups (default: all the others)
     val_groups: list[str] | None = None  # validation groups, taken from the training side
-    val_by: Literal["speaker", "fraction"] = "speaker"  # how validation is chosen when val_groups is None
+    # how validation is chosen when val_groups is None; group_fraction: whole groups, about val_fraction of it
+    val_by: Literal["speaker", "fraction", "group_fraction"] = "speaker"
     k: int = pydantic.Field(5, ge=2)  # group_kfold folds
     val_fraction: float = pydantic.Field(0.1, ge=0.0, lt=1.0)  # val share: val_by="fraction", random, official
     test_size: float | int = 800  # random: test utterances (int) or share (float < 1)
@@ -177,6 +178,9 @@ def _take_val(rest, spec, fold_name, val_groups):
     if val_groups:
         vs = set(val_groups)
         return [u for u in rest if u.group not in vs], [u for u in rest if u.group in vs]
+    if spec.val_by == "group_fraction" and spec.val_fraction > 0:
+        vs = _val_group_share(rest, spec.val_fraction, spec.seed, fold_name)
+        return [u for u in rest if u.group not in vs], [u for u in rest if u.group in vs]
     if spec.val_by == "speaker":
         speaker = _val_speaker(rest, spec.seed, fold_name)
         if speaker is not None:
@@ -195,6 +199,23 @@ def _val_speaker(rest, seed, fold_name) -> str | None:
     rng = random.Random(f"{seed}/{fold_name}")
     group = rng.choice(natural_sorted(speakers_by_group))
     return rng.choice(sorted(speakers_by_group[group]))
+
+
+def _val_group_share(rest, fraction, seed, fold_name) -> set[str]:
+    """Whole training-side groups, drawn by seed and fold, until they hold `fraction` of its utterances
+    (at least one group, never all of them)."""
+    size = defaultdict(int)
+    for u in rest:
+        size[u.group] += 1
+    groups = natural_sorted(size)
+    random.Random(f"{seed}/{fold_name}/groups").shuffle(groups)
+    chosen, count = set(), 0
+    for g in groups[:-1]:
+        if count >= fraction * len(rest):
+            break
+        chosen.add(g)
+        count += size[g]
+    return chosen
 
 
 def _fraction_val(rest, fraction, seed):

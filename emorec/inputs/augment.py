@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from emorec.inputs.melspec import TOP_DB, delta
 
@@ -73,13 +76,16 @@ def perturb(img: np.ndarray, rng: np.random.Generator, *, speed: float = 0.0, sn
 
 @dataclass
 class Augment:
-    """Training-time augmentation. Audio: SpecAugment-style masks; frames: horizontal flip."""
+    """Training-time augmentation. Audio: SpecAugment-style masks; frames: horizontal flip, small rotation/zoom/shift."""
 
     time_masks: int = 2
     time_width: int = 16  # max width of each time mask (spectrogram columns)
     freq_masks: int = 2
     freq_width: int = 8  # max height of each frequency mask (spectrogram rows)
     hflip: bool = False
+    rotate: float = 0.0  # frames: random rotation within +- this many degrees (0 = off)
+    zoom: float = 0.0  # frames: random scale in [1 - zoom, 1 + zoom]
+    shift: float = 0.0  # frames: random shift up to this share of the width/height
     speed: float = 0.0  # spectrograms: random speed in [1 - speed, 1 + speed] (tempo and pitch; 0 = off)
     noise_snr: tuple[float, float] | None = None  # spectrograms: white noise at an SNR (dB) drawn in this range
     noise_prob: float = 0.5  # share of training items that get the noise
@@ -125,3 +131,16 @@ def spec_augment(x: torch.Tensor, aug: Augment, rng: np.random.Generator) -> tor
         s = int(rng.integers(0, f - w + 1))
         x[:, s:s + w, :] = 0.0
     return x
+
+
+def random_affine(x: torch.Tensor, rng: np.random.Generator, *, rotate: float = 0.0, shift: float = 0.0,
+                  zoom: float = 0.0) -> torch.Tensor:
+    """`x` turned by up to `rotate` degrees, scaled by a factor in [1 - zoom, 1 + zoom] and moved by up to
+    `shift` of its width/height, each drawn uniformly; pixels from outside repeat the border."""
+    angle = math.radians(rng.uniform(-rotate, rotate)) if rotate > 0 else 0.0
+    scale = rng.uniform(1.0 - zoom, 1.0 + zoom) if zoom > 0 else 1.0
+    dx, dy = (rng.uniform(-shift, shift, size=2) * 2.0) if shift > 0 else (0.0, 0.0)  # grid units: 2 = full size
+    cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
+    theta = torch.tensor([[cos, -sin, dx], [sin, cos, dy]], dtype=x.dtype).unsqueeze(0)
+    grid = F.affine_grid(theta, [1, *x.shape], align_corners=False)
+    return F.grid_sample(x.unsqueeze(0), grid, mode="bilinear", padding_mode="border", align_corners=False)[0]

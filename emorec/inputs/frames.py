@@ -17,6 +17,7 @@ import torch
 from pydantic import Field
 
 from emorec.inputs import register_input
+from emorec.inputs.augment import random_affine
 from emorec.inputs.base import InputKind, Options, Settings, as_stats
 from emorec.media.video import (
     FaceFinder,
@@ -176,6 +177,8 @@ class Frames(InputKind):
         x = torch.from_numpy(img).permute(2, 0, 1) / 255.0
         if augment is not None and augment.hflip and rng.random() < 0.5:
             x = x.flip(-1)
+        if augment is not None and (augment.rotate or augment.zoom or augment.shift):
+            x = random_affine(x, rng, rotate=augment.rotate, shift=augment.shift, zoom=augment.zoom)
         mean = torch.as_tensor(stats["mean"], dtype=torch.float32).view(3, 1, 1)
         std = torch.as_tensor(stats["std"], dtype=torch.float32).view(3, 1, 1)
         return (x - mean) / std

@@ -31,6 +31,7 @@ INPUT_KINDS = {
 }
 _BUILTIN_MODULES = (
     "emorec.models.resnet",
+    "emorec.models.mobilenet",
     "emorec.models.alexnet",
     "emorec.models.small_cnn",
     "emorec.models.audio_cnn",

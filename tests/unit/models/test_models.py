@@ -23,11 +23,12 @@ UNTRAINED = {"log_linear_pool"}
 # kwargs used in the learning test (defaults elsewhere): AlexNet's 2 x 4096 fully connected layers (58M weights)
 # take minutes on a CPU, so its learning test uses the same convolutional trunk with a 256-wide head.
 LEARN_KWARGS = {"alexnet": {"hidden": 256}}
-LEARN_LR = {"alexnet": 3e-4, "text": 1e-4}
-LEARN_EPOCHS = {"alexnet": 4, "text": 3, "fusion_transformer": 8, "egemaps_mlp": 6, "compare_mlp": 6, "resnet50": 5}
+LEARN_LR = {"alexnet": 3e-4, "text": 1e-4, "mobilenet_v2": 3e-3}
+LEARN_EPOCHS = {"alexnet": 4, "text": 3, "fusion_transformer": 8, "egemaps_mlp": 6, "compare_mlp": 6, "resnet50": 5,
+                "mobilenet_v2": 8}
 LEARN_BATCH = {"alexnet": 8, "fusion_transformer": 32}
 # ResNet-50's batch-norm statistics need ~30 steps to settle on these tiny images
-LEARN_TRAIN = {"text": 48, "fusion_transformer": 320, "resnet50": 128}
+LEARN_TRAIN = {"text": 48, "fusion_transformer": 320, "resnet50": 128, "mobilenet_v2": 192}
 
 WORDS = [["happy", "glad", "joyful", "delighted"], ["sad", "unhappy", "miserable", "gloomy"],
          ["angry", "furious", "mad", "annoyed"], ["calm", "fine", "okay", "relaxed"]]
