@@ -14,6 +14,7 @@ READERS = {
     "manifest": "emorec.corpora.manifest",
     "ckplus": "emorec.corpora.ckplus",
     "facial_expressions": "emorec.corpora.facial_expressions",
+    "concat": "emorec.corpora.concat",
 }
 
 
