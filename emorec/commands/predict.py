@@ -97,12 +97,28 @@ def _check_options(as_json, as_csv, subtitles, transcript, speaker_side, window,
     return cues
 
 
-def _load(model: Path):
+def parse_weights(text: str | None) -> dict[str, float] | None:
+    """`frame=1,audio=0.5,text=0` -> {"frame": 1.0, ...}; exits with a message when malformed."""
+    from emorec.commands.common import fail
+
+    if not text:
+        return None
+    out = {}
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            fail(f"--weights expects modality=number pairs such as frame=1,audio=0.5, got {item!r}")
+    return out
+
+
+def _load(model: Path, weights: dict | None = None):
     from emorec.commands.common import fail
     from emorec.inference import BundleError, Recognizer
 
     try:
-        recognizer = Recognizer.load(model)
+        recognizer = Recognizer.load(model, fusion_weights=weights)
     except (BundleError, ValueError) as e:
         fail(str(e))
     if recognizer.untrained:
@@ -176,6 +192,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
         out: Optional[Path] = typer.Option(None, "--out", help="Also write per-video JSON, CSV, timeline PNG and labelled middle frames here (and summary.csv)."),
+        asr: str = typer.Option("auto", "--asr", help="Speech recognition for videos without subtitles: auto (when the bundle reads text), on, off."),
+        language: Optional[str] = typer.Option(None, "--language", help="Language of the speech (e.g. en); detected when not given."),
+        vad: str = typer.Option("auto", "--vad", help="Speech detection: auto (Silero when installed), silero, energy."),
+        weights: Optional[str] = typer.Option(None, "--weights", help="Pooling fusion weights per modality, e.g. frame=1,audio=1,text=0.5."),
     ) -> None:
         """Recognise the emotion of each utterance in videos: one row per segment with per-class probabilities
         and the modalities used."""
@@ -189,14 +209,17 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {p}", err=True)
         if not files:
             fail("no input videos")
-        recognizer = _load(model)
+        if asr not in ("auto", "on", "off") or vad not in ("auto", "silero", "energy"):
+            fail(f"--asr must be auto, on or off and --vad auto, silero or energy (got {asr!r}, {vad!r})")
+        recognizer = _load(model, parse_weights(weights))
         many = len(files) > 1
         if many and cues is not None and not cues.is_dir():
             fail("--subtitles/--transcript FILE applies to one video; for several videos give a directory holding <video stem>.srt")
         if many and audio is not None:
             fail("--audio applies to one video")
         frames, results, failed = _predict_all(recognizer, files, cues, transcript is not None, out, window=window,
-                                               speaker_side=speaker_side, require_face=not no_face_check, audio=audio)
+                                               speaker_side=speaker_side, require_face=not no_face_check, audio=audio,
+                                               asr=asr, language=language, vad=vad)
         _print(frames, results, many, as_json, as_csv)
         if out is not None and frames:
             pd.concat(frames, ignore_index=True).to_csv(Path(out) / "summary.csv", index=False)
