@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from emorec.segment import Segment
+from emorec.speech.asr import asr_windows, uncovered_parts
 from emorec.speech.utterances import Word, join_words, split_words, utterances_from_whisper
 from emorec.speech.wer import WordErrors, normalise_text, word_errors
 
@@ -69,3 +71,19 @@ def test_word_errors_count_each_kind():
     total = word_errors(ref, "kids are talking by the door door") + word_errors(ref, ref)
     assert (total.insertions, total.reference_words, round(total.wer, 4)) == (1, 12, round(1 / 12, 4))
     assert word_errors("", "").wer == 0.0 and word_errors("", "extra").wer == 1.0
+
+
+def test_asr_windows_add_context_but_stay_out_of_neighbours():
+    segs = [Segment(0.5, 2.0), Segment(2.4, 4.0), Segment(9.0, 9.8)]
+    assert asr_windows(segs, 10.0, 1.0) == [(0.0, 2.2), (2.2, 5.0), (8.0, 10.0)]
+    # a neighbour given only as `others` limits the context too, touching segments get none on that side
+    assert asr_windows([Segment(4.0, 5.0)], 10.0, 1.0, others=[Segment(5.0, 6.0)]) == [(3.0, 5.0)]
+    assert asr_windows(segs, 10.0, 0.0) == [(0.5, 2.0), (2.4, 4.0), (9.0, 9.8)]
+
+
+def test_uncovered_parts():
+    energy = [Segment(0.4, 3.7), Segment(5.0, 5.2), Segment(6.0, 7.0)]
+    silero = [Segment(0.9, 2.0), Segment(6.1, 7.2)]
+    parts = uncovered_parts(energy, silero, 0.3)
+    assert [(p.start, p.end) for p in parts] == [(0.4, 0.9), (2.0, 3.7)]  # 5.0-5.2 and 6.0-6.1 are too short
+    assert uncovered_parts(energy, [], 0.3) == [Segment(0.4, 3.7), Segment(6.0, 7.0)]
