@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTEXT_S = 1.0  # emorec.speech.asr.CONTEXT_S
+CONTEXT_S = 0.5  # emorec.speech.asr.CONTEXT_S
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ravdess_speech"
 STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
 

@@ -35,12 +35,11 @@ def clip(shared_data, name):
 
 def test_speech_segments_then_words_with_language_detection(shared_data, transcriber):
     detecting = Transcriber(transcriber.model_path, threads=1)  # language=None: detected per recording
-    for name in ("03-01-01-01-01-01-03", "03-01-03-01-02-02-10"):
-        x, sr, expected = clip(shared_data, name)
-        result = transcribe_speech(x, sr, detecting)
-        assert result.language == "en" and result.language_probability > 0.5, name
-        assert result.vad_method == "silero" and len(result.segments) == 1, (name, result)
-        assert normalise_text(result.text) == expected, (name, result.text)
+    x, sr, expected = clip(shared_data, "03-01-03-01-02-02-10")
+    result = transcribe_speech(x, sr, detecting)
+    assert result.language == "en" and result.language_probability > 0.5
+    assert result.vad_method == "silero" and len(result.segments) == 1, result
+    assert normalise_text(result.text) == expected, result.text
 
 
 def test_two_sentences_in_one_recording_give_two_utterances(shared_data, transcriber):

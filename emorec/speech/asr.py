@@ -20,7 +20,7 @@ from emorec.speech.vad import SileroConfig, detect_speech
 WHISPER_INSTALL = "faster-whisper==1.2.1"
 DETECT_S = 30.0  # language detection looks at up to this much speech (one Whisper window)
 MIN_ASR_S = 0.1  # shorter pieces are not sent to Whisper
-CONTEXT_S = 1.0  # audio Whisper hears before and after each speech segment (a first consonant cut by the VAD)
+CONTEXT_S = 0.5  # audio Whisper hears before and after each speech segment (a first consonant cut by the VAD)
 CONFIDENT_NO_SPEECH = 0.5  # `confident`: Whisper's no-speech probability below this ...
 CONFIDENT_LOGPROB = -1.0  # ... and mean token log probability above this
 
