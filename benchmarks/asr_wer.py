@@ -44,7 +44,7 @@ def reference(path: Path) -> str:
 def run(args) -> int:
     import soundfile as sf
 
-    from emorec.segment import VadConfig
+    from emorec.inference.segment import VadConfig
     from emorec.speech.asr import Transcriber, transcribe_speech
     from emorec.speech.wer import WordErrors, normalise_text, word_errors
 

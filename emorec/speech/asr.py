@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emorec.segment import Segment, VadConfig, _mono, speech_segments
+from emorec.inference.segment import Segment, VadConfig, _mono, speech_segments
 from emorec.speech.audio import SAMPLE_RATE, require, to_16k
 from emorec.speech.models import DEFAULT_MODEL, resolve_model
 from emorec.speech.utterances import utterances_from_whisper

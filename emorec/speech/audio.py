@@ -6,7 +6,7 @@ import importlib.util
 
 import numpy as np
 
-from emorec.segment import _mono
+from emorec.inference.segment import _mono
 
 SAMPLE_RATE = 16000  # Silero VAD and Whisper both work on 16 kHz audio
 

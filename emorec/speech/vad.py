@@ -2,10 +2,10 @@
 
 The model gives one speech probability per 32 ms frame of 16 kHz audio. Frames turn into segments with
 hysteresis (speech starts at `threshold`, ends below `neg_threshold`), then the options of
-`emorec.segment.VadConfig` apply with their usual meaning: gaps shorter than `merge_gap_s` are joined, bursts
+`emorec.inference.segment.VadConfig` apply with their usual meaning: gaps shorter than `merge_gap_s` are joined, bursts
 shorter than `min_speech_s` dropped, segments widened by `pad_s` and cut to at most `max_segment_s` (at the
 least speech-like frame, not into equal parts). `detect_speech` falls back to the energy detector
-`emorec.segment.speech_segments` when Silero is not installed.
+`emorec.inference.segment.speech_segments` when Silero is not installed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emorec.segment import Segment, VadConfig, _mono, speech_segments
+from emorec.inference.segment import Segment, VadConfig, _mono, speech_segments
 from emorec.speech.audio import SAMPLE_RATE, MissingPackageError, require, to_16k
 
 FRAME = 512  # samples per model frame at 16 kHz (32 ms)

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from emorec.segment import Segment, VadConfig, speech_segments
+from emorec.inference.segment import Segment, VadConfig, speech_segments
 from emorec.speech import vad
 from emorec.speech.audio import MissingPackageError
 from emorec.speech.vad import SileroConfig, detect_speech, segments_from_probabilities, silero_segments

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from emorec.segment import Segment
+from emorec.inference.segment import Segment
 from emorec.speech.asr import asr_windows, uncovered_parts
 from emorec.speech.utterances import Word, join_words, split_words, utterances_from_whisper
 from emorec.speech.wer import WordErrors, normalise_text, word_errors
