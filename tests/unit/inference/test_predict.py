@@ -88,14 +88,15 @@ def test_cli_predict_real_clips_json_csv_timeline(bundle, clips, tmp_path):
     assert set(rows.file) == {str(p) for p in ravdess + cremad}
     assert list(rows.columns[:4]) == ["file", "start", "end", "label"]
     assert {f"p_{c}" for c in CLASSES} <= set(rows.columns)
-    assert set(rows.modalities) == {"frame+audio"}  # no subtitles: no text
+    asr = importlib.util.find_spec("faster_whisper") is not None
+    assert set(rows.modalities) == ({"frame+audio+text"} if asr else {"frame+audio"})  # no subtitles: words by ASR
     assert np.allclose(rows[[f"p_{c}" for c in CLASSES]].sum(axis=1), 1, atol=2e-3)
     for p in ravdess + cremad:
         r = rows[rows.file == str(p)]
         assert len(r) >= 1 and (r.start >= 0).all() and (r.end > r.start).all()
         assert (r.end <= 3.3).all()
         data = json.loads((out / f"{p.stem}.json").read_text())
-        assert data["segmentation"] == "speech" and data["has_audio"] and data["has_video"]
+        assert data["segmentation"].startswith("asr" if asr else "speech") and data["has_audio"] and data["has_video"]
         assert len(data["segments"]) == len(r)
         assert pd.read_csv(out / f"{p.stem}.csv").shape[0] == len(r)
         png = (out / f"{p.stem}_timeline.png").read_bytes()
@@ -273,8 +274,8 @@ def _faceless_clip(path: Path, seconds: float = 3.0):
 
 def test_frames_without_a_face_skip_the_frame_model(rec, tmp_path):
     clip = _faceless_clip(tmp_path / "grey.mp4")
-    r = rec.predict_video(clip)
-    assert r.segmentation == "speech" and len(r.segments) == 1
+    r = rec.predict_video(clip, vad="energy", asr="off")  # a tone: energy, not Silero, calls it speech
+    assert r.segmentation == "speech (energy)" and len(r.segments) == 1
     seg = r.segments[0]
     assert 0.8 < seg.start < 1.1 and 1.9 < seg.end < 2.2  # the tone
     assert seg.modalities == ["audio"] and seg.side == "full" and "frame" not in seg.per_modality
@@ -282,7 +283,7 @@ def test_frames_without_a_face_skip_the_frame_model(rec, tmp_path):
     # as in training, explicit segments use the frame whether or not a face shows
     r2 = rec.predict_segments(clip, [(0.5, 2.5, None, "full")])
     assert r2.segments[0].modalities == ["frame", "audio"]
-    r3 = rec.predict_video(clip, require_face=False)
+    r3 = rec.predict_video(clip, require_face=False, vad="energy", asr="off")
     assert r3.segments[0].modalities == ["frame", "audio"]
 
 
@@ -451,3 +452,32 @@ def _write_wav(path, y, sr=16000):
 
     sf.write(path, y, sr, subtype="FLOAT")
     return path
+
+
+def test_without_subtitles_the_words_come_from_speech_recognition(clips, tmp_path):
+    """A bundle with a text model transcribes the speech of a real clip (Whisper) and reads the words."""
+    pytest.importorskip("faster_whisper")
+    from emorec.speech.wer import normalise_text
+
+    bundle = build_untrained_bundle(tmp_path / "b", CLASSES, PP, frame=None, audio="audio_cnn", text="text")
+    rec = Recognizer.load(bundle)
+    clip = clips[0][0]  # statement 02 (fifth field): "Dogs are sitting by the door"
+    result = rec.predict_video(clip, language="en")
+    assert result.segmentation.startswith("asr") and result.language == "en"
+    words = normalise_text(" ".join(s.text or "" for s in result.segments))
+    said = "kids are talking by the door" if clip.name.split("-")[4] == "01" else "dogs are sitting by the door"
+    assert words == said.split()
+    assert all(s.modalities == ["audio", "text"] for s in result.segments if s.text)
+    off = rec.predict_video(clip, asr="off")
+    assert off.segmentation.startswith("speech") and all(s.text is None for s in off.segments)
+
+
+def test_silence_gets_no_voice_label(rec, tmp_path):
+    import soundfile as sf
+
+    wav = tmp_path / "silence.wav"
+    sf.write(wav, np.zeros(32000, np.float32), 16000)
+    result = rec.predict_segments(wav, [(0.0, 1.0), (1.0, 2.0)])
+    assert all("audio" not in s.modalities for s in result.segments)
+    assert any("without sound" in w for w in result.warnings)
+    assert rec.predict_utterance(audio=(np.zeros(16000, np.float32), 16000), text="fine").modalities == ["text"]
