@@ -82,11 +82,15 @@ def run(args) -> int:
     for actor in sorted(per_actor):
         e = per_actor[actor]
         print(f"{actor}: WER {100 * e.wer:5.2f} %  ({e.errors} errors / {e.reference_words} words)")
-    print(f"clips: {sum(languages.values())} ({failed} unreadable), without a speech segment: {no_speech}, "
-          f"speech detection: {dict(methods)}, languages: {dict(languages)}")
+    print(
+        f"clips: {sum(languages.values())} ({failed} unreadable), without a speech segment: {no_speech}, "
+        f"speech detection: {dict(methods)}, languages: {dict(languages)}"
+    )
     print(f"errors: {total.substitutions} substitutions, {total.deletions} deletions, {total.insertions} insertions")
-    print(f"real-time factor: {work_s / max(audio_s, 1e-9):.3f} ({work_s:.1f} s for {audio_s:.1f} s of audio; "
-          f"model load {load_s:.1f} s; threads {args.threads or 'default'}; context {args.context:g} s)")
+    print(
+        f"real-time factor: {work_s / max(audio_s, 1e-9):.3f} ({work_s:.1f} s for {audio_s:.1f} s of audio; "
+        f"model load {load_s:.1f} s; threads {args.threads or 'default'}; context {args.context:g} s)"
+    )
     print(f"overall WER: {100 * total.wer:.2f} % ({total.errors} / {total.reference_words} words)")
     return 0
 

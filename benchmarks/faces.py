@@ -76,8 +76,7 @@ def time_size(frames, threads: int, repeat: int) -> dict[str, float]:
     out["align 112 px, keypoints"] = per_frame(lambda p: aligned_face(p[0], p[1], 112), pairs, repeat)
     marks = [mesh.landmarks(f, face) for f, face in pairs]
     triples = [(f, face, lm) for (f, face), lm in zip(pairs, marks)]
-    out["align 224 px, landmarks"] = per_frame(lambda t: aligned_face(t[0], t[1], 224, landmarks=t[2]), triples,
-                                               repeat)
+    out["align 224 px, landmarks"] = per_frame(lambda t: aligned_face(t[0], t[1], 224, landmarks=t[2]), triples, repeat)
     return out
 
 

@@ -98,15 +98,27 @@ def worker_exit() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        generate_iemocap(tmp / "c", SynthConfig(seed=1, sessions=1, dialogs_per_session=3, utterances_per_dialog=2,
-                                                frame_size=(96, 64)), progress=False)
-        cfg = PreprocessConfig(corpus="iemocap", root=str(tmp / "c"), out=str(tmp / "s"), frame_size=32,
-                               spec_size=(16, 32), n_mels=16, max_audio_seconds=1.0, modalities=["frame", "audio"])
+        generate_iemocap(
+            tmp / "c",
+            SynthConfig(seed=1, sessions=1, dialogs_per_session=3, utterances_per_dialog=2, frame_size=(96, 64)),
+            progress=False,
+        )
+        cfg = PreprocessConfig(
+            corpus="iemocap",
+            root=str(tmp / "c"),
+            out=str(tmp / "s"),
+            frame_size=32,
+            spec_size=(16, 32),
+            n_mels=16,
+            max_audio_seconds=1.0,
+            modalities=["frame", "audio"],
+        )
         (tmp / "pre.yaml").write_text(yaml.safe_dump({"preprocess": cfg.model_dump(mode="json")}))
         (tmp / "linger.py").write_text(LINGER)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), *sys.path]), "OMP_NUM_THREADS": "1"}
-        parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp / "pre.yaml")], env=env,
-                                  start_new_session=True)
+        parent = subprocess.Popen(
+            [sys.executable, "-c", PARENT, str(tmp / "pre.yaml")], env=env, start_new_session=True
+        )
         shards = cfg.store_dir() / "shards"
         while len(list(shards.glob("*.npz"))) < 2 and parent.poll() is None:
             time.sleep(0.05)
@@ -122,8 +134,10 @@ def worker_exit() -> None:
             for k in left:
                 os.kill(k, signal.SIGKILL)
         else:
-            print(f"worker exit: {len(kids)} children (2 workers + resource tracker) gone "
-                  f"{time.perf_counter() - t0:.3f} s after kill -9 of the parent")
+            print(
+                f"worker exit: {len(kids)} children (2 workers + resource tracker) gone "
+                f"{time.perf_counter() - t0:.3f} s after kill -9 of the parent"
+            )
 
 
 def main() -> None:

@@ -27,8 +27,9 @@ def _srt_time(t: float) -> str:
     return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
 
-def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, seed: int = 0, srt: bool = True,
-              audio: bool = True):
+def make_clip(
+    path, duration: float = 60.0, size=(1280, 720), fps: int = 30, seed: int = 0, srt: bool = True, audio: bool = True
+):
     """Write a two-speaker MP4 (H.264 + AAC 16 kHz; audio=False: no audio track) of `duration` seconds and,
     with srt=True, its .srt (one cue per utterance, with text).
     Returns (video path, srt path or None, cues [(start, end, side, emotion, text)])."""
@@ -60,8 +61,15 @@ def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, see
         segs[k].append((a, b, face.expression_params(emo, rng, 0.2)))
     mix = tracks[0] + tracks[1] + rng.normal(0, 0.002, n).astype(np.float32)
     canvas = face.FaceCanvas(width, height, (70, 90, 110), rng, pixel_noise=4.0)
-    sides = [(looks[k], face.expression_track(n_frames, segs[k]), voice.mouth_envelope(tracks[k], fps, n_frames),
-              face.head_motion(n_frames, rng)) for k in (0, 1)]
+    sides = [
+        (
+            looks[k],
+            face.expression_track(n_frames, segs[k]),
+            voice.mouth_envelope(tracks[k], fps, n_frames),
+            face.head_motion(n_frames, rng),
+        )
+        for k in (0, 1)
+    ]
 
     path = Path(path)
     out = av.open(str(path), "w")
@@ -74,7 +82,7 @@ def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, see
     face.encode_frames(out, vs, canvas, n_frames, sides)
     step = 1024
     for k in range(0, len(pcm) if aus is not None else 0, step):
-        af = av.AudioFrame.from_ndarray(pcm[None, k:k + step].astype(np.float32), format="fltp", layout="mono")
+        af = av.AudioFrame.from_ndarray(pcm[None, k : k + step].astype(np.float32), format="fltp", layout="mono")
         af.sample_rate, af.pts = sr, k
         for p in aus.encode(af):
             out.mux(p)
@@ -84,15 +92,18 @@ def make_clip(path, duration: float = 60.0, size=(1280, 720), fps: int = 30, see
     srt_path = None
     if srt:
         srt_path = path.with_suffix(".srt")
-        srt_path.write_text("\n".join(f"{i + 1}\n{_srt_time(a)} --> {_srt_time(b)}\n{txt}\n"
-                                      for i, (a, b, _, _, txt) in enumerate(cues)))
+        srt_path.write_text(
+            "\n".join(
+                f"{i + 1}\n{_srt_time(a)} --> {_srt_time(b)}\n{txt}\n" for i, (a, b, _, _, txt) in enumerate(cues)
+            )
+        )
     return path, srt_path, cues
 
 
 def demo_bundle(out: Path) -> tuple[Path, str]:
     """A bundle with the demo configuration's architectures, inputs and sizes, freshly initialised."""
-    from emorec.inference import build_untrained_bundle
     from emorec.config import load_config
+    from emorec.inference import build_untrained_bundle
 
     cfg = load_config("demo")
     models = cfg.enabled_models()
@@ -102,8 +113,9 @@ def demo_bundle(out: Path) -> tuple[Path, str]:
     kwargs["fusion"] = dict(cfg.fusion.kwargs)
     fusions = {"fusion": [m for m in cfg.fusion.modalities if arch.get(m)]}
     fusions.update({"_".join(e): list(e) for e in cfg.fusion.extra})
-    path = build_untrained_bundle(out, CLASSES, pp, frame=arch["frame"], audio=arch["audio"], text=arch["text"],
-                                  fusions=fusions, kwargs=kwargs)
+    path = build_untrained_bundle(
+        out, CLASSES, pp, frame=arch["frame"], audio=arch["audio"], text=arch["text"], fusions=fusions, kwargs=kwargs
+    )
     what = ", ".join(f"{m} {a}" for m, a in arch.items() if a) + f"; preprocess {pp}"
     return path, what
 
@@ -127,8 +139,11 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         t = time.perf_counter()
         video, srt, cues = make_clip(tmp / "clip.mp4", args.duration, (width, height))
-        print(f"clip: {args.duration:.0f} s {width}x{height} 30 fps H.264+AAC, {len(cues)} subtitle cues "
-              f"(made in {time.perf_counter() - t:.1f} s)", file=sys.stderr)
+        print(
+            f"clip: {args.duration:.0f} s {width}x{height} 30 fps H.264+AAC, {len(cues)} subtitle cues "
+            f"(made in {time.perf_counter() - t:.1f} s)",
+            file=sys.stderr,
+        )
         if args.bundle:
             bundle, what = args.bundle, args.bundle
         else:

@@ -36,8 +36,14 @@ def make_corpus(out: Path, dialogs: int, per_dialog: int | None, seed: int, keyf
         return root
     print(f"corpus: generating {dialogs} dialogs at {FRAME_SIZE[0]}x{FRAME_SIZE[1]} in {out} ...", flush=True)
     t0 = time.perf_counter()
-    cfg = SynthConfig(seed=seed, sessions=1, dialogs_per_session=dialogs, utterances_per_dialog=per_dialog,
-                      frame_size=FRAME_SIZE, keyframe_interval=keyframe_interval)
+    cfg = SynthConfig(
+        seed=seed,
+        sessions=1,
+        dialogs_per_session=dialogs,
+        utterances_per_dialog=per_dialog,
+        frame_size=FRAME_SIZE,
+        keyframe_interval=keyframe_interval,
+    )
     root = generate_iemocap(out, cfg, progress=False)
     print(f"corpus: written in {time.perf_counter() - t0:.0f} s", flush=True)
     return root
@@ -46,8 +52,15 @@ def make_corpus(out: Path, dialogs: int, per_dialog: int | None, seed: int, keyf
 def bench_config(out: Path):
     from emorec.preprocess.config import PreprocessConfig
 
-    return PreprocessConfig(corpus="iemocap", root="", out=str(out), audio_source="dialog", crop="speaker",
-                            frame_size=224, frames_per_utterance=1)
+    return PreprocessConfig(
+        corpus="iemocap",
+        root="",
+        out=str(out),
+        audio_source="dialog",
+        crop="speaker",
+        frame_size=224,
+        frames_per_utterance=1,
+    )
 
 
 def warm_up(cfg) -> None:
@@ -86,7 +99,9 @@ def run_pipeline(root: str, out: str, workers: int, repeat: int, queue) -> None:
         fs = preprocess_utterances(utts, cfg, workers=workers, progress=False, store_dir=Path(out) / f"pipeline{r}")
         times.append(time.perf_counter() - t0)
         cpu.append(_cpu_seconds() - c0)
-    queue.put({"times": times, "cpu": cpu, "n": len(utts), "rss_mb": _peak_rss_mb(), "base_mb": base, "store": str(fs.path)})
+    queue.put(
+        {"times": times, "cpu": cpu, "n": len(utts), "rss_mb": _peak_rss_mb(), "base_mb": base, "store": str(fs.path)}
+    )
 
 
 def run_straightforward(root: str, out: str, repeat: int, queue) -> None:
@@ -134,7 +149,7 @@ def straightforward(utts, cfg, tok, spec):
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if ok else np.zeros((FRAME_SIZE[1], FRAME_SIZE[0], 3), np.uint8)
         frames.append(crop_frame(rgb, cfg.crop, u.side, cfg.frame_size)[0])
         y, sr = librosa.load(u.audio_path, sr=cfg.sample_rate)
-        img, _ = spec(y[int(round(u.start * sr)): int(round(u.end * sr))])
+        img, _ = spec(y[int(round(u.start * sr)) : int(round(u.end * sr))])
         specs.append(to_float16(img))
         enc = tok(clean_text(u.text, cfg.tags), padding="max_length", truncation=True, max_length=cfg.max_length)
         ids.append(np.asarray(enc["input_ids"], np.int32))
@@ -175,13 +190,21 @@ def _in_child(target, *args) -> dict:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dialogs", type=int, default=3)
-    ap.add_argument("--utterances-per-dialog", type=int, default=None, help="default: drawn like the real corpus (~60-75)")
+    ap.add_argument(
+        "--utterances-per-dialog", type=int, default=None, help="default: drawn like the real corpus (~60-75)"
+    )
     ap.add_argument("--corpus", type=Path, default=None, help="folder for the synthetic corpus (reused when present)")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--keyframe-interval", type=int, default=12,
-                    help="frames between keyframes of the generated AVIs (12: FFmpeg's MPEG-4 default; DivX up to 300)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each variant; the best time counts (shared machines are noisy)")
+    ap.add_argument(
+        "--keyframe-interval",
+        type=int,
+        default=12,
+        help="frames between keyframes of the generated AVIs (12: FFmpeg's MPEG-4 default; DivX up to 300)",
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs of each variant; the best time counts (shared machines are noisy)"
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="emorec-bench-") as tmp:
@@ -198,19 +221,38 @@ def main(argv=None) -> None:
         from emorec.preprocess.store import FeatureStore
 
         fs = FeatureStore.open(ours["store"])
-        same_frames = float(np.mean(np.abs(np.asarray(fs.array("frames"))[:, 0].astype(int) - np.load(out / "naive_frames.npy").astype(int))))
-        same_spec = float(np.max(np.abs(np.asarray(fs.array("spec"), np.float32) - np.load(out / "naive_spec.npy").astype(np.float32))))
+        same_frames = float(
+            np.mean(
+                np.abs(np.asarray(fs.array("frames"))[:, 0].astype(int) - np.load(out / "naive_frames.npy").astype(int))
+            )
+        )
+        same_spec = float(
+            np.max(
+                np.abs(np.asarray(fs.array("spec"), np.float32) - np.load(out / "naive_spec.npy").astype(np.float32))
+            )
+        )
         same_ids = bool(np.array_equal(np.asarray(fs.array("input_ids")), np.load(out / "naive_ids.npy")))
         n = ours["n"]
         dialogs = fs.manifest["dialog"].nunique()
-        print(f"utterances: {n} in {dialogs} dialogs ({fs.manifest['end'].max() / 60:.1f} min longest), video {FRAME_SIZE[0]}x{FRAME_SIZE[1]}, crop 224x224, "
-              f"spec {fs.config.spec_size}, workers={args.workers}")
-        for name, res, note in (("straightforward", naive, ""), ("emorec pipeline", ours, " (includes writing the store)")):
+        print(
+            f"utterances: {n} in {dialogs} dialogs ({fs.manifest['end'].max() / 60:.1f} min longest), video {FRAME_SIZE[0]}x{FRAME_SIZE[1]}, crop 224x224, "
+            f"spec {fs.config.spec_size}, workers={args.workers}"
+        )
+        for name, res, note in (
+            ("straightforward", naive, ""),
+            ("emorec pipeline", ours, " (includes writing the store)"),
+        ):
             runs = " ".join(f"{t:.2f}" for t in res["times"])
-            print(f"{name}: best {res['seconds']:6.2f} s  {n / res['seconds']:7.1f} utt/s  (runs: {runs} s, CPU {res['cpu_seconds']:.2f} s)  "
-                  f"peak RSS {res['rss_mb']:.0f} MB (after imports {res['base_mb']:.0f} MB){note}")
-        print(f"outputs: frames mean |diff| {same_frames:.3f} (0-255), spectrograms max |diff| {same_spec:.4f}, tokens identical {same_ids}")
-        print(f"CPU time ratio: {naive['cpu_seconds'] / ours['cpu_seconds']:.2f}x (the pipeline decodes video in a second thread)")
+            print(
+                f"{name}: best {res['seconds']:6.2f} s  {n / res['seconds']:7.1f} utt/s  (runs: {runs} s, CPU {res['cpu_seconds']:.2f} s)  "
+                f"peak RSS {res['rss_mb']:.0f} MB (after imports {res['base_mb']:.0f} MB){note}"
+            )
+        print(
+            f"outputs: frames mean |diff| {same_frames:.3f} (0-255), spectrograms max |diff| {same_spec:.4f}, tokens identical {same_ids}"
+        )
+        print(
+            f"CPU time ratio: {naive['cpu_seconds'] / ours['cpu_seconds']:.2f}x (the pipeline decodes video in a second thread)"
+        )
         print(f"speedup: {naive['seconds'] / ours['seconds']:.2f}x")
     sys.stdout.flush()
 

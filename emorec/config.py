@@ -55,7 +55,7 @@ class ModelConfig(Strict):
     preprocess: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _arch_and_arguments(self) -> "ModelConfig":
+    def _arch_and_arguments(self) -> ModelConfig:
         from emorec.inputs.augment import Augment
         from emorec.models import check_kwargs, model_spec
 
@@ -74,7 +74,9 @@ class ModelConfig(Strict):
             except KeyError as e:
                 raise ValueError(e.args[0]) from None
             if not ok:
-                raise ValueError(f"{self.arch!r} reads {spec.input_kind} inputs; {self.input_kind!r} inputs are another tensor")
+                raise ValueError(
+                    f"{self.arch!r} reads {spec.input_kind} inputs; {self.input_kind!r} inputs are another tensor"
+                )
         input_class(self.reads).Options(**self.input_options())
         try:
             Augment.coerce(self.augment)
@@ -95,8 +97,10 @@ class ModelConfig(Strict):
         if "normalise" in input_class(self.reads).Options.model_fields:
             options.setdefault("normalise", self.normalise)
         elif self.normalise != "train":
-            raise ValueError(f"normalise: {self.normalise} applies to spectrogram and openSMILE functionals inputs, "
-                             f"not to {self.arch!r} ({self.reads})")
+            raise ValueError(
+                f"normalise: {self.normalise} applies to spectrogram and openSMILE functionals inputs, "
+                f"not to {self.arch!r} ({self.reads})"
+            )
         return options
 
 
@@ -114,7 +118,7 @@ class FusionConfig(Strict):
     fit: FitConfig = Field(default_factory=FitConfig)
 
     @model_validator(mode="after")
-    def _arguments(self) -> "FusionConfig":
+    def _arguments(self) -> FusionConfig:
         from emorec.models import check_kwargs
 
         try:
@@ -147,24 +151,30 @@ class ExperimentConfig(Strict):
         """Recognisers trained on corpora of their own (combined by pooling)."""
         return any(m.corpus is not None for m in self.enabled_models().values())
 
-    def model_experiment(self, key: str) -> "ExperimentConfig":
+    def model_experiment(self, key: str) -> ExperimentConfig:
         """The single-model experiment of one recogniser of a pooled experiment: its corpus, split, preprocessing."""
         m = self.models[key]
-        return self.model_copy(update={
-            "corpus": m.corpus or self.corpus, "split": m.split or self.split,
-            "preprocess": {**self.preprocess, **m.preprocess},
-            "models": {key: m.model_copy(update={"corpus": None, "split": None, "preprocess": {}})},
-            "fusion": FusionConfig(enabled=False)})
+        return self.model_copy(
+            update={
+                "corpus": m.corpus or self.corpus,
+                "split": m.split or self.split,
+                "preprocess": {**self.preprocess, **m.preprocess},
+                "models": {key: m.model_copy(update={"corpus": None, "split": None, "preprocess": {}})},
+                "fusion": FusionConfig(enabled=False),
+            }
+        )
 
     @model_validator(mode="after")
-    def _whole(self) -> "ExperimentConfig":
+    def _whole(self) -> ExperimentConfig:
         bad = [k for k in self.models if k not in MODALITIES]
         if bad:
             raise ValueError(f"models: keys must be modalities {list(MODALITIES)}, got {bad}")
         if self.pooled:
             if self.fusion.enabled and self.fusion.method != "pooling":
-                raise ValueError("models trained on corpora of their own need `fusion.method: pooling` (no aligned "
-                                 "outputs exist to train a fusion transformer on)")
+                raise ValueError(
+                    "models trained on corpora of their own need `fusion.method: pooling` (no aligned "
+                    "outputs exist to train a fusion transformer on)"
+                )
             for key in self.enabled_models():
                 if self.models[key].corpus is None and self.corpus is None:
                     raise ValueError(f"models.{key}: no corpus (give it one, or a top-level corpus)")
@@ -211,6 +221,7 @@ class ExperimentConfig(Strict):
 
 # ---------------------------------------------------------------- finding and merging recipes
 
+
 def builtin_config_dir() -> Path:
     return Path(str(resources.files("emorec").joinpath("configs")))
 
@@ -226,7 +237,7 @@ def _variant_index() -> dict[str, Path]:
     """Variant name -> the shipped file that defines it."""
     index = {}
     for path in sorted(builtin_config_dir().glob("*.yaml")):
-        for name in (_read_yaml(path).get("variants") or {}):
+        for name in _read_yaml(path).get("variants") or {}:
             index[str(name)] = path
     return index
 

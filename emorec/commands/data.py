@@ -11,12 +11,16 @@ data_app = typer.Typer(help="Inspect corpora: label counts, groups, problems, sp
 
 @data_app.command("stats")
 def stats(
-    corpus: str = typer.Option(..., "--corpus", help="Corpus name: iemocap, meld, ravdess, cremad, ckplus, facial_expressions, manifest."),
+    corpus: str = typer.Option(
+        ..., "--corpus", help="Corpus name: iemocap, meld, ravdess, cremad, ckplus, facial_expressions, manifest."
+    ),
     root: str = typer.Option(..., "--root", help="Corpus folder (IEMOCAP: IEMOCAP_full_release or its parent)."),
     label_set: str | None = typer.Option(None, "--label-set", help="Built-in label set name or a .yaml file."),
     split: str | None = typer.Option(
-        None, "--split",
-        help="loso, random, official, group_kfold, session:GROUPS (e.g. session:5) or a .yaml split file."),
+        None,
+        "--split",
+        help="loso, random, official, group_kfold, session:GROUPS (e.g. session:5) or a .yaml split file.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Count utterances by label and group, list reader problems, and show split sizes with leakage."""

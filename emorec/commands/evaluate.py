@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,8 +13,10 @@ def register(app: typer.Typer) -> None:
         run: Path = typer.Option(..., "--run", help="A finished run directory (from emorec train)."),
         corpus: str = typer.Option(..., "--corpus", help="Corpus reader: iemocap, meld, ravdess, cremad, manifest."),
         root: str = typer.Option(..., "--root", help="Corpus root to evaluate on."),
-        split: str = typer.Option("all", "--split", help="all (every utterance), config (the run's split), or a split kind."),
-        out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default RUN/eval-<corpus>-<split>)."),
+        split: str = typer.Option(
+            "all", "--split", help="all (every utterance), config (the run's split), or a split kind."
+        ),
+        out: Path | None = typer.Option(None, "--out", help="Output directory (default RUN/eval-<corpus>-<split>)."),
         workers: int = typer.Option(1, "--workers"),
     ) -> None:
         """Evaluate a run's trained models on another corpus root or split; writes metrics.json and report.html."""

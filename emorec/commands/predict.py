@@ -5,12 +5,29 @@ from __future__ import annotations
 import glob
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
-MEDIA_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".mpg", ".mpeg", ".ts", ".wmv", ".3gp",
-                  ".ogv", ".wav", ".mp3", ".m4a", ".flac", ".ogg"}
+MEDIA_SUFFIXES = {
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".avi",
+    ".flv",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".wmv",
+    ".3gp",
+    ".ogv",
+    ".wav",
+    ".mp3",
+    ".m4a",
+    ".flac",
+    ".ogg",
+}
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".json", ".csv")
 
 
@@ -62,6 +79,7 @@ def _table(df, file: str | None = None) -> str:
 def output_stems(files: list[Path]) -> dict[Path, str]:
     """A distinct output name per input: its stem; with the suffix when two inputs share a stem (clip.mp4, clip.wav);
     with the folder too when they share a name; numbered as a last resort."""
+
     def name(f: Path, level: int) -> str:
         return [f.stem, f"{f.stem}_{f.suffix.lstrip('.')}", f"{f.parent.name}_{f.stem}_{f.suffix.lstrip('.')}"][level]
 
@@ -167,7 +185,11 @@ def _print(frames, results, many: bool, as_json: bool, as_csv: bool) -> None:
     import pandas as pd
 
     if as_json:
-        typer.echo(json.dumps(results[0].to_dict() if len(results) == 1 and not many else [r.to_dict() for r in results], indent=2))
+        typer.echo(
+            json.dumps(
+                results[0].to_dict() if len(results) == 1 and not many else [r.to_dict() for r in results], indent=2
+            )
+        )
     elif as_csv:
         if frames:
             all_rows = pd.concat(frames, ignore_index=True) if many else frames[0].drop(columns="file")
@@ -181,21 +203,53 @@ def _print(frames, results, many: bool, as_json: bool, as_csv: bool) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("predict")
     def predict(
-        inputs: List[str] = typer.Argument(..., help="Video files, directories of videos, or glob patterns ('clips/*.mp4')."),
+        inputs: list[str] = typer.Argument(
+            ..., help="Video files, directories of videos, or glob patterns ('clips/*.mp4')."
+        ),
         model: Path = typer.Option(..., "--model", help="Bundle written by emorec export (directory or .zip)."),
-        subtitles: Optional[Path] = typer.Option(None, "--subtitles", help="Subtitles (.srt/.vtt) of the video: one cue = one utterance with its text. With several videos: a directory of <video stem>.srt files."),
-        transcript: Optional[Path] = typer.Option(None, "--transcript", help="Transcript .json/.csv with start, end, text[, side] (instead of subtitles)."),
-        window: Optional[float] = typer.Option(None, "--window", help="Fixed windows of this many seconds instead of speech detection."),
-        audio: Optional[Path] = typer.Option(None, "--audio", help="A separate audio file on the video's time line (e.g. an IEMOCAP dialog wav); one video only."),
-        speaker_side: str = typer.Option("auto", "--speaker-side", help="auto (half with the largest face), left, right or full."),
-        no_face_check: bool = typer.Option(False, "--no-face-check", help="Use the frame model even on frames where no face is detected."),
+        subtitles: Path | None = typer.Option(
+            None,
+            "--subtitles",
+            help="Subtitles (.srt/.vtt) of the video: one cue = one utterance with its text. With several videos: a directory of <video stem>.srt files.",
+        ),
+        transcript: Path | None = typer.Option(
+            None, "--transcript", help="Transcript .json/.csv with start, end, text[, side] (instead of subtitles)."
+        ),
+        window: float | None = typer.Option(
+            None, "--window", help="Fixed windows of this many seconds instead of speech detection."
+        ),
+        audio: Path | None = typer.Option(
+            None,
+            "--audio",
+            help="A separate audio file on the video's time line (e.g. an IEMOCAP dialog wav); one video only.",
+        ),
+        speaker_side: str = typer.Option(
+            "auto", "--speaker-side", help="auto (half with the largest face), left, right or full."
+        ),
+        no_face_check: bool = typer.Option(
+            False, "--no-face-check", help="Use the frame model even on frames where no face is detected."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
-        out: Optional[Path] = typer.Option(None, "--out", help="Also write per-video JSON, CSV, timeline PNG and labelled middle frames here (and summary.csv)."),
-        asr: str = typer.Option("auto", "--asr", help="Speech recognition for videos without subtitles: auto (when the bundle reads text), on, off."),
-        language: Optional[str] = typer.Option(None, "--language", help="Language of the speech (e.g. en); detected when not given."),
-        vad: str = typer.Option("auto", "--vad", help="Speech detection: auto (Silero when installed), silero, energy."),
-        weights: Optional[str] = typer.Option(None, "--weights", help="Pooling fusion weights per modality, e.g. frame=1,audio=1,text=0.5."),
+        out: Path | None = typer.Option(
+            None,
+            "--out",
+            help="Also write per-video JSON, CSV, timeline PNG and labelled middle frames here (and summary.csv).",
+        ),
+        asr: str = typer.Option(
+            "auto",
+            "--asr",
+            help="Speech recognition for videos without subtitles: auto (when the bundle reads text), on, off.",
+        ),
+        language: str | None = typer.Option(
+            None, "--language", help="Language of the speech (e.g. en); detected when not given."
+        ),
+        vad: str = typer.Option(
+            "auto", "--vad", help="Speech detection: auto (Silero when installed), silero, energy."
+        ),
+        weights: str | None = typer.Option(
+            None, "--weights", help="Pooling fusion weights per modality, e.g. frame=1,audio=1,text=0.5."
+        ),
     ) -> None:
         """Recognise the emotion of each utterance in videos: one row per segment with per-class probabilities
         and the modalities used."""
@@ -214,12 +268,25 @@ def register(app: typer.Typer) -> None:
         recognizer = _load(model, parse_weights(weights))
         many = len(files) > 1
         if many and cues is not None and not cues.is_dir():
-            fail("--subtitles/--transcript FILE applies to one video; for several videos give a directory holding <video stem>.srt")
+            fail(
+                "--subtitles/--transcript FILE applies to one video; for several videos give a directory holding <video stem>.srt"
+            )
         if many and audio is not None:
             fail("--audio applies to one video")
-        frames, results, failed = _predict_all(recognizer, files, cues, transcript is not None, out, window=window,
-                                               speaker_side=speaker_side, require_face=not no_face_check, audio=audio,
-                                               asr=asr, language=language, vad=vad)
+        frames, results, failed = _predict_all(
+            recognizer,
+            files,
+            cues,
+            transcript is not None,
+            out,
+            window=window,
+            speaker_side=speaker_side,
+            require_face=not no_face_check,
+            audio=audio,
+            asr=asr,
+            language=language,
+            vad=vad,
+        )
         _print(frames, results, many, as_json, as_csv)
         if out is not None and frames:
             pd.concat(frames, ignore_index=True).to_csv(Path(out) / "summary.csv", index=False)

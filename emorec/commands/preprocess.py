@@ -21,7 +21,12 @@ def _fail(message: str, code: int = 2):
 @preprocess_app.callback()
 def run(
     ctx: typer.Context,
-    config: Path | None = typer.Option(None, "--config", "-c", help="YAML with a `preprocess:` block (an experiment config) or top-level preprocess keys."),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="YAML with a `preprocess:` block (an experiment config) or top-level preprocess keys.",
+    ),
     workers: int = typer.Option(1, min=1, help="Processes working on dialogs in parallel (1 = in this process)."),
     limit: int | None = typer.Option(None, min=1, help="Only the first N utterances (a quick look; separate store)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),

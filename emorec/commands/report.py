@@ -9,7 +9,9 @@ import typer
 
 def register(app: typer.Typer) -> None:
     @app.command("report")
-    def report(run_dir: Path = typer.Argument(..., help="A run (or evaluation) directory holding metrics.json.")) -> None:
+    def report(
+        run_dir: Path = typer.Argument(..., help="A run (or evaluation) directory holding metrics.json."),
+    ) -> None:
         """Rebuild report.html, confusion matrices and training curves of a run directory."""
         from emorec.commands.common import fail
         from emorec.training.report import write_report

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
-synth_app = typer.Typer(help="Write synthetic corpora in real release layouts (no licensed data needed).",
-                        no_args_is_help=True)
+synth_app = typer.Typer(
+    help="Write synthetic corpora in real release layouts (no licensed data needed).", no_args_is_help=True
+)
 
 
 def _frame_size(value: str | None) -> tuple[int, int] | None:
@@ -29,10 +30,12 @@ def iemocap(
     sessions: int | None = typer.Option(None, help="Number of sessions (two actors each). (default 5)"),
     dialogs_per_session: int | None = typer.Option(None, help="Dialogs per session. (small 4, full 30)"),
     utterances_per_dialog: int | None = typer.Option(
-        None, help="Utterances per dialog. (small 24; full: drawn per dialog like the real corpus)"),
+        None, help="Utterances per dialog. (small 24; full: drawn per dialog like the real corpus)"
+    ),
     frame_size: str | None = typer.Option(None, help="Video frame size WxH. (small 192x128, full 720x480)"),
     modality_confusion: float | None = typer.Option(
-        None, help="Chance that a modality expresses an emotion of another class (default 0.3)."),
+        None, help="Chance that a modality expresses an emotion of another class (default 0.3)."
+    ),
     face_confusion: float | None = typer.Option(None, help="Override of --modality-confusion for the face."),
     voice_confusion: float | None = typer.Option(None, help="Override of --modality-confusion for the voice."),
     text_confusion: float | None = typer.Option(None, help="Override of --modality-confusion for the text."),
@@ -44,10 +47,19 @@ def iemocap(
 
     try:
         cfg = SynthConfig.preset(
-            size, seed=seed, sessions=sessions, dialogs_per_session=dialogs_per_session,
-            utterances_per_dialog=utterances_per_dialog, frame_size=_frame_size(frame_size),
-            modality_confusion=modality_confusion, face_confusion=face_confusion,
-            voice_confusion=voice_confusion, text_confusion=text_confusion, media=not no_media, workers=workers)
+            size,
+            seed=seed,
+            sessions=sessions,
+            dialogs_per_session=dialogs_per_session,
+            utterances_per_dialog=utterances_per_dialog,
+            frame_size=_frame_size(frame_size),
+            modality_confusion=modality_confusion,
+            face_confusion=face_confusion,
+            voice_confusion=voice_confusion,
+            text_confusion=text_confusion,
+            media=not no_media,
+            workers=workers,
+        )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     t0 = time.perf_counter()

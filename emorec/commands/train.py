@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -11,17 +10,20 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
-        config: str = typer.Option(..., "--config", "-c", help="Experiment YAML, or a shipped config name (see configs/)."),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/<name>)."),
+        config: str = typer.Option(
+            ..., "--config", "-c", help="Experiment YAML, or a shipped config name (see configs/)."
+        ),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/<name>)."),
         set_: list[str] = typer.Option([], "--set", help="Override a config key: --set models.frame.fit.epochs=3"),
         workers: int = typer.Option(1, "--workers", help="Preprocessing worker processes."),
-        threads: str = typer.Option("auto", "--threads", help="Torch threads: 'auto' (the fastest here, measured) or a number."),
+        threads: str = typer.Option(
+            "auto", "--threads", help="Torch threads: 'auto' (the fastest here, measured) or a number."
+        ),
     ) -> None:
         """Preprocess (when needed), train every model per fold, fuse, evaluate and write the run directory."""
         from emorec.commands.common import fail, print_metrics, setup_logging
         from emorec.config import load_config
         from emorec.training.experiment import run_experiment
-
         from emorec.training.threads import set_threads
 
         setup_logging()

@@ -53,8 +53,11 @@ def read(root: str | os.PathLike, *, expressions=EXPRESSIONS) -> CorpusData:
 
 
 def _images(folder: Path) -> list[Path]:
-    return [folder / n for n in sorted(os.listdir(folder))
-            if not n.startswith(".") and Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+    return [
+        folder / n
+        for n in sorted(os.listdir(folder))
+        if not n.startswith(".") and Path(n).suffix.lower() in IMAGE_EXTENSIONS
+    ]
 
 
 def _utterance(path: Path, expression: str, problems: list[Problem]) -> Utterance | None:
@@ -70,6 +73,13 @@ def _utterance(path: Path, expression: str, problems: list[Problem]) -> Utteranc
         return None
     subject, sequence, _frame = m.groups()
     return Utterance(
-        utt_id=path.stem, corpus=CORPUS, label=expression, speaker=subject, group=subject,
-        dialog=f"{subject}_{sequence}", side="full", scripted=True, video_path=str(path),
+        utt_id=path.stem,
+        corpus=CORPUS,
+        label=expression,
+        speaker=subject,
+        group=subject,
+        dialog=f"{subject}_{sequence}",
+        side="full",
+        scripted=True,
+        video_path=str(path),
     )

@@ -28,8 +28,15 @@ def read(root: str = "", *, parts: list[dict]) -> CorpusData:
         data = read_corpus(part["name"], part["root"], **(part.get("options") or {}))
         tag = part["name"]
         for u in data.utterances:
-            utterances.append(replace(u, utt_id=f"{tag}:{u.utt_id}", speaker=f"{tag}:{u.speaker or u.utt_id}",
-                                      group=f"{tag}:{u.group}" if u.group else tag,
-                                      dialog=f"{tag}:{u.dialog}" if u.dialog else "", order=len(utterances)))
+            utterances.append(
+                replace(
+                    u,
+                    utt_id=f"{tag}:{u.utt_id}",
+                    speaker=f"{tag}:{u.speaker or u.utt_id}",
+                    group=f"{tag}:{u.group}" if u.group else tag,
+                    dialog=f"{tag}:{u.dialog}" if u.dialog else "",
+                    order=len(utterances),
+                )
+            )
         problems += [Problem(p.file, p.line, p.reason) for p in data.problems]
     return CorpusData("concat", str(root), utterances, problems)

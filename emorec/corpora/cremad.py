@@ -87,16 +87,18 @@ def _check_name(stem: str, path: str, problems: list[Problem]) -> bool:
         problems.append(Problem(path, 0, "name: not {Actor}_{Sentence}_{EMO}_{LVL}, e.g. 1001_DFA_ANG_XX"))
         return False
     _, sentence, emotion, level = m.groups()
-    for what, code, known in (("sentence", sentence, SENTENCES), ("emotion", emotion, EMOTIONS),
-                              ("level", level, LEVELS)):
+    for what, code, known in (
+        ("sentence", sentence, SENTENCES),
+        ("emotion", emotion, EMOTIONS),
+        ("level", level, LEVELS),
+    ):
         if code not in known:
             problems.append(Problem(path, 0, f"name: {what} code {code} unknown (known {sorted(known)})"))
             return False
     return True
 
 
-def _utterance(stem: str, files: dict[str, Path], genders: dict[str, str],
-               problems: list[Problem]) -> Utterance | None:
+def _utterance(stem: str, files: dict[str, Path], genders: dict[str, str], problems: list[Problem]) -> Utterance | None:
     usable = {}
     for ext, path in files.items():
         size = path.stat().st_size
@@ -110,9 +112,20 @@ def _utterance(stem: str, files: dict[str, Path], genders: dict[str, str],
     audio = next((usable[e] for e in AUDIO_PREFERENCE if e in usable), video)
     actor, sentence, emotion, _level = stem.split("_")
     return Utterance(
-        utt_id=stem, corpus=CORPUS, label=emotion, text=SENTENCES[sentence], speaker=actor, group=actor,
-        dialog=stem, gender=genders.get(actor, ""), side="full", scripted=True, script=sentence,
-        video_path=video, audio_path=audio, sentence_wav=usable.get(".wav", ""),
+        utt_id=stem,
+        corpus=CORPUS,
+        label=emotion,
+        text=SENTENCES[sentence],
+        speaker=actor,
+        group=actor,
+        dialog=stem,
+        gender=genders.get(actor, ""),
+        side="full",
+        scripted=True,
+        script=sentence,
+        video_path=video,
+        audio_path=audio,
+        sentence_wav=usable.get(".wav", ""),
     )
 
 

@@ -73,11 +73,20 @@ def read(root: str | os.PathLike) -> CorpusData:
             problems.append(Problem(str(path), 0, "empty file: 0 bytes"))
             continue
         person = person_of(row.image, row.user)
-        utterances.append(Utterance(
-            utt_id=Path(row.image).stem, corpus=CORPUS, label=row.label, speaker=person, group=person,
-            dialog=Path(row.image).stem, side="full", evaluators=[f"{row.user}:{row.label}"],
-            video_path=str(path), order=len(utterances),
-        ))
+        utterances.append(
+            Utterance(
+                utt_id=Path(row.image).stem,
+                corpus=CORPUS,
+                label=row.label,
+                speaker=person,
+                group=person,
+                dialog=Path(row.image).stem,
+                side="full",
+                evaluators=[f"{row.user}:{row.label}"],
+                video_path=str(path),
+                order=len(utterances),
+            )
+        )
     labelled = {r.image for r in rows} | conflicting
     for name in sorted(images - labelled):
         problems.append(Problem(str(images_dir / name), 0, "unlabelled: image without a legend row"))
@@ -121,9 +130,17 @@ def _unique_rows(rows: list[_Row], legend: Path, problems: list[Problem]) -> tup
         if seen is None:
             first[row.image] = row
         elif seen.label == row.label:
-            problems.append(Problem(str(legend), row.line, f"duplicate: {row.image} also on line {seen.line}, same label"))
+            problems.append(
+                Problem(str(legend), row.line, f"duplicate: {row.image} also on line {seen.line}, same label")
+            )
         else:
             conflicting.add(row.image)
-            problems.append(Problem(str(legend), row.line, f"conflicting labels: {row.image} is {row.label!r} here "
-                                                           f"and {seen.label!r} on line {seen.line}; image dropped"))
+            problems.append(
+                Problem(
+                    str(legend),
+                    row.line,
+                    f"conflicting labels: {row.image} is {row.label!r} here "
+                    f"and {seen.label!r} on line {seen.line}; image dropped",
+                )
+            )
     return [r for r in first.values() if r.image not in conflicting], conflicting

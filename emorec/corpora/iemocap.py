@@ -15,12 +15,10 @@ from emorec.corpora.records import CorpusData, Problem, Utterance
 from emorec.corpora.textfile import TextFileError, read_lines
 
 CORPUS = "iemocap"
-LABEL_CODES = frozenset("neu hap sad ang fru exc sur fea dis oth xxx".split())
+LABEL_CODES = frozenset(["neu", "hap", "sad", "ang", "fru", "exc", "sur", "fea", "dis", "oth", "xxx"])
 
 _NUM = r"(\d+(?:\.\d*)?|\.\d+)"
-_HEAD = re.compile(
-    rf"^\[\s*{_NUM}\s*-\s*{_NUM}\s*\]\s+(\S+)\s+(\S+)\s+\[\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*\]\s*$"
-)
+_HEAD = re.compile(rf"^\[\s*{_NUM}\s*-\s*{_NUM}\s*\]\s+(\S+)\s+(\S+)\s+\[\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*\]\s*$")
 _EVALUATOR = re.compile(r"^([A-Z])-([A-Za-z0-9]+):(.*)$")
 _COMMENT = re.compile(r"\([^()]*\)\s*$")
 # transcription lines `<id> [<start>-<end>]: <text>` are split by hand (see _transcript_parts): one pass
@@ -209,10 +207,22 @@ def _block_from_head(s: str, dialog: str, seen: set[str]) -> tuple[_Block | None
         sm = _SCRIPT.search(dialog)
         script = f"script{sm.group(1)}_{sm.group(2)}" if sm else dialog.split("_", 1)[1]
     utt = Utterance(
-        utt_id=utt_id, corpus=CORPUS, label=label, start=start, end=end,
-        speaker=f"Ses{session:02d}{gender}", group=str(session), dialog=dialog, session=session,
-        gender=gender, side="left" if gender == dialog[5] else "right",
-        scripted="script" in dialog, script=script, val=val, act=act, dom=dom,
+        utt_id=utt_id,
+        corpus=CORPUS,
+        label=label,
+        start=start,
+        end=end,
+        speaker=f"Ses{session:02d}{gender}",
+        group=str(session),
+        dialog=dialog,
+        session=session,
+        gender=gender,
+        side="left" if gender == dialog[5] else "right",
+        scripted="script" in dialog,
+        script=script,
+        val=val,
+        act=act,
+        dom=dom,
     )
     return _Block(utt), ""
 
@@ -269,7 +279,7 @@ def _transcript_parts(s: str) -> tuple[str, str, bool] | None:
         if close < 0:
             return None
         timed = _TRANSCRIPT_TIMES.fullmatch(rest, 0, close + 1) is not None
-        rest = rest[close + 1:].lstrip()
+        rest = rest[close + 1 :].lstrip()
     if not rest.startswith(":") or not (timed or _UNTIMED_ID.fullmatch(utt_id)):
         return None
     text = rest[1:]

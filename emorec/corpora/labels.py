@@ -55,8 +55,13 @@ class LabelSet:
         return kept, dropped
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "classes": list(self.classes), "map": dict(self.map), "corpus": self.corpus,
-                "maps": {c: dict(m) for c, m in self.maps.items()}}
+        return {
+            "name": self.name,
+            "classes": list(self.classes),
+            "map": dict(self.map),
+            "corpus": self.corpus,
+            "maps": {c: dict(m) for c, m in self.maps.items()},
+        }
 
 
 def _with_label(u: Utterance, label: str) -> Utterance:

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 from emorec.corpora.labels import LabelSet, get_label_set
-from emorec.corpora.textfile import csv_table
 from emorec.corpora.records import CorpusData, Problem, Utterance
+from emorec.corpora.textfile import csv_table
 
 CORPUS = "manifest"
 REQUIRED = ("path", "label")
@@ -22,8 +22,7 @@ OPTIONAL = ("start", "end", "text", "speaker", "group", "split", "side", "gender
 NAMES = ("manifest.csv", "manifest.tsv", "manifest.parquet")
 SIDES = ("left", "right", "full")
 AUDIO_EXT = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif", ".aiff"}
-VIDEO_EXT = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".flv", ".mpg", ".mpeg", ".wmv", ".3gp", ".ts",
-             ".mts"}
+VIDEO_EXT = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".flv", ".mpg", ".mpeg", ".wmv", ".3gp", ".ts", ".mts"}
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:[.,]\d*)?)$")
 
 
@@ -45,7 +44,9 @@ def read(path_or_root: str | os.PathLike, *, label_set: str | dict | LabelSet | 
         if u is None:
             continue
         if u.utt_id in seen:
-            problems.append(Problem(str(path), line, f"duplicate: utt_id {u.utt_id!r} already on line {seen[u.utt_id]}"))
+            problems.append(
+                Problem(str(path), line, f"duplicate: utt_id {u.utt_id!r} already on line {seen[u.utt_id]}")
+            )
             continue
         seen[u.utt_id] = line
         u.order = len(utterances)
@@ -100,7 +101,7 @@ def _csv_records(path: Path, problems: list[Problem]):
     header = [c.strip().lower() for c in first]
     records = []
     for line, row in rows:
-        if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
+        if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
             problems.append(Problem(str(path), line, f"fields: {len(row)} fields, header has {len(header)}"))
             continue
         records.append((line, {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)}))
@@ -128,8 +129,9 @@ def _as_text(value) -> str:
     return str(value)
 
 
-def _utterance(row: dict[str, str], base: Path, manifest: Path, line: int, labels: LabelSet | None,
-               problems: list[Problem]) -> Utterance | None:
+def _utterance(
+    row: dict[str, str], base: Path, manifest: Path, line: int, labels: LabelSet | None, problems: list[Problem]
+) -> Utterance | None:
     def skip(reason: str) -> None:
         problems.append(Problem(str(manifest), line, reason))
 
@@ -168,9 +170,20 @@ def _utterance(row: dict[str, str], base: Path, manifest: Path, line: int, label
     is_video = ext in VIDEO_EXT
     speaker = get("speaker")
     return Utterance(
-        utt_id=get("utt_id") or _default_id(media, base, start, end), corpus=CORPUS, label=label, start=start, end=end,
-        text=row.get("text") or "", speaker=speaker, group=get("group") or speaker, dialog=rel, gender=gender,
-        side=side, split=get("split").lower(), video_path=str(media) if is_video else "", audio_path=str(media),
+        utt_id=get("utt_id") or _default_id(media, base, start, end),
+        corpus=CORPUS,
+        label=label,
+        start=start,
+        end=end,
+        text=row.get("text") or "",
+        speaker=speaker,
+        group=get("group") or speaker,
+        dialog=rel,
+        gender=gender,
+        side=side,
+        split=get("split").lower(),
+        video_path=str(media) if is_video else "",
+        audio_path=str(media),
         sentence_wav=str(media) if ext == ".wav" and start is None and end is None else "",
     )
 

@@ -23,8 +23,9 @@ CLIP_DIRS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "out
 _CLIP = re.compile(r"^dia(\d+)_utt(\d+)\.mp4$", re.IGNORECASE)
 
 
-def read(root: str | os.PathLike, *, target: str = "emotion", clips: bool = True,
-         missing_clips: str = "drop", splits=SPLITS) -> CorpusData:
+def read(
+    root: str | os.PathLike, *, target: str = "emotion", clips: bool = True, missing_clips: str = "drop", splits=SPLITS
+) -> CorpusData:
     """Read MELD from `root` (the folder with the CSVs, or the MELD.Raw layout with train/, dev/, test/).
 
     `target` picks the label: "emotion" (7 classes, label set meld7) or "sentiment" (meld_sentiment3).
@@ -50,8 +51,13 @@ def read(root: str | os.PathLike, *, target: str = "emotion", clips: bool = True
     problems: list[Problem] = []
     clip_dirs = {s: _find_clip_dir(root, s) for s in splits} if clips else {}
     if clips and not any(clip_dirs.values()):
-        problems.append(Problem(str(root), 0, "clips absent: no clip folder ("
-                                + ", ".join(CLIP_DIRS[s] for s in splits) + "); reading text only"))
+        problems.append(
+            Problem(
+                str(root),
+                0,
+                "clips absent: no clip folder (" + ", ".join(CLIP_DIRS[s] for s in splits) + "); reading text only",
+            )
+        )
     utterances: list[Utterance] = []
     for split in splits:
         table = tables[split]
@@ -62,8 +68,11 @@ def read(root: str | os.PathLike, *, target: str = "emotion", clips: bool = True
         if clips and clip_dirs[split] is not None:
             rows = _attach_clips(rows, ids, clip_dirs[split], table, missing_clips, problems)
         elif clips and any(clip_dirs.values()):
-            problems.append(Problem(str(root / CLIP_DIRS[split]), 0,
-                                    f"clips absent: no {split} clip folder; {split} read as text only"))
+            problems.append(
+                Problem(
+                    str(root / CLIP_DIRS[split]), 0, f"clips absent: no {split} clip folder; {split} read as text only"
+                )
+            )
         utterances.extend(u for _, u in rows)
     for i, u in enumerate(utterances):
         u.order = i
@@ -120,15 +129,27 @@ def _read_table(path: Path, split: str, target: str, problems: list[Problem]):
             problems.append(Problem(str(path), line, f"duplicate: dia{dia}_utt{utt} already on line {seen[dia, utt]}"))
             continue
         seen[dia, utt] = line
-        out.append((line, Utterance(
-            utt_id=f"{split}_dia{dia}_utt{utt}", corpus=CORPUS, label=label, text=row[col["Utterance"]],
-            speaker=row[col["Speaker"]].strip(), group=split, dialog=f"{split}_dia{dia}", split=split,
-        )))
+        out.append(
+            (
+                line,
+                Utterance(
+                    utt_id=f"{split}_dia{dia}_utt{utt}",
+                    corpus=CORPUS,
+                    label=label,
+                    text=row[col["Utterance"]],
+                    speaker=row[col["Speaker"]].strip(),
+                    group=split,
+                    dialog=f"{split}_dia{dia}",
+                    split=split,
+                ),
+            )
+        )
     return out, ids
 
 
-def _attach_clips(rows, ids: set, clip_dir: Path, table: Path, missing_clips: str,
-                  problems: list[Problem]) -> list[tuple[int, Utterance]]:
+def _attach_clips(
+    rows, ids: set, clip_dir: Path, table: Path, missing_clips: str, problems: list[Problem]
+) -> list[tuple[int, Utterance]]:
     """Set media paths from `clip_dir`; report missing, empty and orphan clips."""
     clips: dict[tuple[int, int], os.DirEntry] = {}
     for entry in sorted(os.scandir(clip_dir), key=lambda e: e.name):

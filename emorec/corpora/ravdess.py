@@ -15,8 +15,16 @@ from emorec.corpora.records import CorpusData, Problem, Utterance
 CORPUS = "ravdess"
 MODALITIES = {"01": "av", "02": "video", "03": "audio"}
 CHANNELS = {"01": "speech", "02": "song"}
-EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry", "06": "fearful",
-            "07": "disgust", "08": "surprised"}
+EMOTIONS = {
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fearful",
+    "07": "disgust",
+    "08": "surprised",
+}
 INTENSITIES = {"01": "normal", "02": "strong"}
 STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
 REPETITIONS = {"01", "02"}
@@ -67,14 +75,25 @@ def read(root: str | os.PathLike, *, modalities=("audio", "av", "video"), channe
         first_path[path.stem] = path
         kind = MODALITIES[modality]
         number = int(actor)
-        found[path.stem] = ((number, path.stem), Utterance(
-            utt_id=path.stem, corpus=CORPUS, label=EMOTIONS[emo], text=STATEMENTS[stmt],
-            speaker=f"Actor_{actor}", group=actor, dialog=path.stem, gender="M" if number % 2 else "F",
-            side="full", scripted=True, script=f"statement{stmt}",
-            video_path=str(path) if kind in ("av", "video") else "",
-            audio_path=str(path) if kind in ("av", "audio") else "",
-            sentence_wav=str(path) if kind == "audio" else "",
-        ))
+        found[path.stem] = (
+            (number, path.stem),
+            Utterance(
+                utt_id=path.stem,
+                corpus=CORPUS,
+                label=EMOTIONS[emo],
+                text=STATEMENTS[stmt],
+                speaker=f"Actor_{actor}",
+                group=actor,
+                dialog=path.stem,
+                gender="M" if number % 2 else "F",
+                side="full",
+                scripted=True,
+                script=f"statement{stmt}",
+                video_path=str(path) if kind in ("av", "video") else "",
+                audio_path=str(path) if kind in ("av", "audio") else "",
+                sentence_wav=str(path) if kind == "audio" else "",
+            ),
+        )
     utterances = [u for _, u in sorted(found.values(), key=lambda kv: kv[0])]
     for i, u in enumerate(utterances):
         u.order = i
@@ -85,8 +104,11 @@ def _media_files(root: Path) -> list[Path]:
     out = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out += [Path(folder) / n for n in sorted(names)
-                if not n.startswith(".") and Path(n).suffix.lower() in (".wav", ".mp4")]
+        out += [
+            Path(folder) / n
+            for n in sorted(names)
+            if not n.startswith(".") and Path(n).suffix.lower() in (".wav", ".mp4")
+        ]
     return out
 
 
@@ -97,8 +119,14 @@ def _parse(path: Path, problems: list[Problem]) -> tuple[str, ...] | None:
         problems.append(Problem(str(path), 0, "name: not MM-VV-EE-II-SS-RR-AA (seven two-digit fields)"))
         return None
     modality, voc, emo, inten, stmt, rep, actor = m.groups()
-    checks = [("modality", modality, MODALITIES), ("vocal channel", voc, CHANNELS), ("emotion", emo, EMOTIONS),
-              ("intensity", inten, INTENSITIES), ("statement", stmt, STATEMENTS), ("repetition", rep, REPETITIONS)]
+    checks = [
+        ("modality", modality, MODALITIES),
+        ("vocal channel", voc, CHANNELS),
+        ("emotion", emo, EMOTIONS),
+        ("intensity", inten, INTENSITIES),
+        ("statement", stmt, STATEMENTS),
+        ("repetition", rep, REPETITIONS),
+    ]
     for what, code, known in checks:
         if code not in known:
             problems.append(Problem(str(path), 0, f"name: {what} code {code} unknown (known {sorted(known)})"))
@@ -108,8 +136,9 @@ def _parse(path: Path, problems: list[Problem]) -> tuple[str, ...] | None:
         return None
     expected = EXTENSION[MODALITIES[modality]]
     if path.suffix.lower() != expected:
-        problems.append(Problem(str(path), 0, f"name: modality {modality} ({MODALITIES[modality]}) "
-                                              f"should be a {expected} file"))
+        problems.append(
+            Problem(str(path), 0, f"name: modality {modality} ({MODALITIES[modality]}) should be a {expected} file")
+        )
         return None
     folder = _ACTOR_DIR.match(path.parent.name)
     if folder and int(folder.group(1)) != int(actor):

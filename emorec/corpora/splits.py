@@ -82,6 +82,7 @@ def make_folds(utterances: list[Utterance], spec: SplitSpec) -> list[Fold]:
 
 # ---- kinds: each returns [(name, build)]; build() gives (train, val, test) lists of Utterance ----
 
+
 def _loso(utts, spec):
     groups = _groups(utts)
     if len(groups) < 2:
@@ -165,14 +166,17 @@ def _group_kfold(utts, spec):
         i = min(range(spec.k), key=lambda j: (fold_size[j], j))
         fold_groups[i].append(g)
         fold_size[i] += size[g]
-    return [(f"kfold-{i}", partial(_hold_out, utts, spec, f"kfold-{i}", set(test_groups)))
-            for i, test_groups in enumerate(fold_groups)]
+    return [
+        (f"kfold-{i}", partial(_hold_out, utts, spec, f"kfold-{i}", set(test_groups)))
+        for i, test_groups in enumerate(fold_groups)
+    ]
 
 
 _KINDS = {"loso": _loso, "session": _session, "random": _random, "official": _official, "group_kfold": _group_kfold}
 
 
 # ---- validation ----
+
 
 def _take_val(rest, spec, fold_name, val_groups):
     if val_groups:
@@ -236,9 +240,15 @@ def _fraction_val(rest, fraction, seed):
 
 # ---- leakage ----
 
+
 def _fold(name, train, val, test) -> Fold:
-    return Fold(name, [u.utt_id for u in train], [u.utt_id for u in val], [u.utt_id for u in test],
-                leakage(train + val, test, kind=name))
+    return Fold(
+        name,
+        [u.utt_id for u in train],
+        [u.utt_id for u in val],
+        [u.utt_id for u in test],
+        leakage(train + val, test, kind=name),
+    )
 
 
 def leakage(train_side: list[Utterance], test: list[Utterance], kind: str = "") -> Leakage:
@@ -253,19 +263,26 @@ def leakage(train_side: list[Utterance], test: list[Utterance], kind: str = "") 
     independent = not shared_speakers and unknown == 0
     prefix = "random utterance split" if kind == "random" else f"fold {kind}" if kind else "split"
     if unknown:
-        speaker_part = (f"{unknown} of {len(test)} test utterances have no speaker, so speaker independence "
-                        f"cannot be checked")
+        speaker_part = (
+            f"{unknown} of {len(test)} test utterances have no speaker, so speaker independence cannot be checked"
+        )
         if shared_speakers:
             speaker_part += f"; {len(shared_speakers)} known test speakers also appear in training"
     elif shared_speakers:
-        speaker_part = (f"{len(shared_speakers)} of {len(test_speakers)} test speakers also appear in training "
-                        f"({_listing(shared_speakers)}); results are not speaker-independent")
+        speaker_part = (
+            f"{len(shared_speakers)} of {len(test_speakers)} test speakers also appear in training "
+            f"({_listing(shared_speakers)}); results are not speaker-independent"
+        )
     else:
-        speaker_part = (f"speaker-independent: none of the {len(test_speakers)} test speakers "
-                        f"({_listing(natural_sorted(test_speakers))}) appears in training or validation")
+        speaker_part = (
+            f"speaker-independent: none of the {len(test_speakers)} test speakers "
+            f"({_listing(natural_sorted(test_speakers))}) appears in training or validation"
+        )
     if shared_scripts:
-        script_part = (f"{len(shared_scripts)} of {len(test_scripts)} test scripts are also read in training "
-                       f"({_listing(shared_scripts)}): the same sentences occur on both sides")
+        script_part = (
+            f"{len(shared_scripts)} of {len(test_scripts)} test scripts are also read in training "
+            f"({_listing(shared_scripts)}): the same sentences occur on both sides"
+        )
     elif test_scripts:
         script_part = "no test script is read in training"
     else:

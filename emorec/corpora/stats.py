@@ -6,7 +6,7 @@ from collections import Counter
 
 from emorec.corpora.labels import LabelSet
 from emorec.corpora.records import CorpusData
-from emorec.corpora.splits import SplitSpec, natural_sorted, make_folds
+from emorec.corpora.splits import SplitSpec, make_folds, natural_sorted
 
 
 def corpus_stats(data: CorpusData, label_set: LabelSet | None = None, split: SplitSpec | None = None) -> dict:
@@ -53,8 +53,12 @@ def corpus_stats(data: CorpusData, label_set: LabelSet | None = None, split: Spl
 
 def format_stats(stats: dict, per_reason: int = 2) -> str:
     """A readable text report of `corpus_stats` output; a few example problems of each kind."""
-    lines = [f"corpus {stats['corpus']}  label set {stats['label_set'] or '(corpus codes)'}  "
-             f"utterances {stats['utterances']}", "", "label      count"]
+    lines = [
+        f"corpus {stats['corpus']}  label set {stats['label_set'] or '(corpus codes)'}  "
+        f"utterances {stats['utterances']}",
+        "",
+        "label      count",
+    ]
     lines += [f"{k:<10} {v:>5}" for k, v in stats["by_label"].items()]
     if stats.get("dropped"):
         lines.append("dropped    " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))

@@ -37,12 +37,20 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 _RAW_LINE_END = re.compile(rb"(\r\n|\r|\n)")
 _SAMPLE = 1 << 16
 SIGNATURES = (  # first bytes of binary files people give by mistake
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
     (b"PK\x03\x04", "a ZIP archive (.zip, .xlsx, .docx, ...)"),
     (b"\xd0\xcf\x11\xe0", "an old Office file (.xls, .doc)"),
-    (b"\x1f\x8b", "a gzip archive"), (b"%PDF", "a PDF document"), (b"RIFF", "a RIFF file (WAV, AVI)"),
-    (b"\x1aE\xdf\xa3", "a Matroska/WebM video"), (b"OggS", "an Ogg file"), (b"fLaC", "a FLAC file"),
-    (b"ID3", "an MP3 file"), (b"PAR1", "a Parquet table"), (b"SQLite format 3", "an SQLite database"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"%PDF", "a PDF document"),
+    (b"RIFF", "a RIFF file (WAV, AVI)"),
+    (b"\x1aE\xdf\xa3", "a Matroska/WebM video"),
+    (b"OggS", "an Ogg file"),
+    (b"fLaC", "a FLAC file"),
+    (b"ID3", "an MP3 file"),
+    (b"PAR1", "a Parquet table"),
+    (b"SQLite format 3", "an SQLite database"),
     (b"\x7fELF", "an executable"),
 )
 
@@ -64,7 +72,7 @@ class DecodedText:
 
 def _cp1252_fallback(err: UnicodeDecodeError):
     """Decode bytes that are not UTF-8 as Windows-1252 (Latin-1 for its five undefined bytes)."""
-    chunk = err.object[err.start:err.end]
+    chunk = err.object[err.start : err.end]
     return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in chunk), err.end
 
 
@@ -89,8 +97,11 @@ def _report(problems: list[Problem] | None, file, lines: list[tuple[int, str]]) 
     for line, reason in lines[:MAX_ENCODING_PROBLEMS]:
         problems.append(Problem(str(file), line, reason))
     if len(lines) > MAX_ENCODING_PROBLEMS:
-        problems.append(Problem(str(file), 0, f"encoding: {len(lines) - MAX_ENCODING_PROBLEMS} more lines "
-                                              "with bad bytes not listed"))
+        problems.append(
+            Problem(
+                str(file), 0, f"encoding: {len(lines) - MAX_ENCODING_PROBLEMS} more lines with bad bytes not listed"
+            )
+        )
 
 
 def _guess_wide(raw: bytes) -> str | None:
@@ -153,8 +164,9 @@ def _nul_lines(text: str, file, problems: list[Problem] | None) -> str:
     if at < 0:
         return text
     if problems is None:
-        raise TextFileError(file, f"binary content (a NUL character on this line); expected {TEXT_ENCODINGS}",
-                            _line_of(text, at))
+        raise TextFileError(
+            file, f"binary content (a NUL character on this line); expected {TEXT_ENCODINGS}", _line_of(text, at)
+        )
     pieces = _LINE_END.split(text)
     ends = _LINE_END.findall(text) + [""]
     bad = []
@@ -176,13 +188,16 @@ def _decode_wide(data: bytes, encoding: str, offset: int, file, problems, why: s
             parts.append(data[pos:].decode(codec))
             break
         except UnicodeDecodeError as e:
-            head = data[pos:pos + e.start].decode(codec)
+            head = data[pos : pos + e.start].decode(codec)
             parts.append(head)
             bad.append((sum(map(len, parts)), offset + pos + e.start))
             if problems is None:
                 text = "".join(parts)
-                raise TextFileError(file, f"not valid {encoding} at byte {offset + pos + e.start} ({e.reason}); "
-                                          f"{why}", _line_of(text, len(text))) from None
+                raise TextFileError(
+                    file,
+                    f"not valid {encoding} at byte {offset + pos + e.start} ({e.reason}); {why}",
+                    _line_of(text, len(text)),
+                ) from None
             parts.append("\ufffd")
             pos += e.end
             if len(bad) > MAX_ENCODING_PROBLEMS:
@@ -190,9 +205,17 @@ def _decode_wide(data: bytes, encoding: str, offset: int, file, problems, why: s
                 break
     text = "".join(parts)
     ends = [m.end() for m in _LINE_END.finditer(text)]
-    _report(problems, file, [(bisect.bisect_right(ends, i) + 1,
-                              f"encoding: bytes at byte {b} are not valid {encoding} ({why}); replaced")
-                             for i, b in bad])
+    _report(
+        problems,
+        file,
+        [
+            (
+                bisect.bisect_right(ends, i) + 1,
+                f"encoding: bytes at byte {b} are not valid {encoding} ({why}); replaced",
+            )
+            for i, b in bad
+        ],
+    )
     return text
 
 
@@ -224,7 +247,7 @@ def decode_text(raw: bytes, file="<text>", problems: list[Problem] | None = None
     files (a known binary format, or many NUL bytes) always raise TextFileError."""
     for bom, encoding in BOMS:
         if raw.startswith(bom):
-            data = raw[len(bom):]
+            data = raw[len(bom) :]
             if encoding == "UTF-8":
                 text, mixed = _decode_utf8_lines(data, file, problems)
                 encoding = "UTF-8 + Windows-1252" if mixed else encoding

@@ -15,8 +15,9 @@ zero rows and mask False; utterances with no modality at all are still dropped (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -44,17 +45,23 @@ class Aligned:
 
 def _probs_matrix(df: pd.DataFrame, modality: str, classes: list[str] | None) -> tuple[np.ndarray, list[str] | None]:
     if "probs" in df.columns:
-        mats = [np.full(0, np.nan) if v is None or (np.isscalar(v) and pd.isna(v)) else np.asarray(v, dtype=float)
-                for v in df["probs"]]
+        mats = [
+            np.full(0, np.nan) if v is None or (np.isscalar(v) and pd.isna(v)) else np.asarray(v, dtype=float)
+            for v in df["probs"]
+        ]
         width = max((len(m) for m in mats), default=0)
         if classes is not None and width and width != len(classes):
-            raise ValueError(f"{modality} outputs: probs arrays have {width} values but there are {len(classes)} classes")
+            raise ValueError(
+                f"{modality} outputs: probs arrays have {width} values but there are {len(classes)} classes"
+            )
         out = np.full((len(mats), width), np.nan)
         for i, m in enumerate(mats):
             if len(m) == width:
                 out[i] = m
             elif len(m):
-                raise ValueError(f"{modality} outputs: row {i} ({df['utt_id'].iloc[i]}) has {len(m)} probabilities, expected {width}")
+                raise ValueError(
+                    f"{modality} outputs: row {i} ({df['utt_id'].iloc[i]}) has {len(m)} probabilities, expected {width}"
+                )
         return out, classes
     if classes is None:
         classes = [c for c in df.columns if c != "utt_id" and pd.api.types.is_numeric_dtype(df[c])]
@@ -66,8 +73,13 @@ def _probs_matrix(df: pd.DataFrame, modality: str, classes: list[str] | None) ->
     return df[list(classes)].to_numpy(dtype=float), list(classes)
 
 
-def align(outputs: dict[str, pd.DataFrame], order: Sequence[str], modalities: Sequence[str] = MODALITIES,
-          missing: Literal["drop", "mask"] = "drop", classes: Sequence[str] | None = None) -> Aligned:
+def align(
+    outputs: dict[str, pd.DataFrame],
+    order: Sequence[str],
+    modalities: Sequence[str] = MODALITIES,
+    missing: Literal["drop", "mask"] = "drop",
+    classes: Sequence[str] | None = None,
+) -> Aligned:
     if missing not in ("drop", "mask"):
         raise ValueError(f"align: missing must be 'drop' or 'mask', got {missing!r}")
     modalities = tuple(modalities)
@@ -108,9 +120,15 @@ def align(outputs: dict[str, pd.DataFrame], order: Sequence[str], modalities: Se
 
     missing_counts = {m: int((~mask[:, j]).sum()) for j, m in enumerate(modalities)}
     keep = mask.all(axis=1) if missing == "drop" else mask.any(axis=1)
-    dropped = ({m: missing_counts[m] for m in modalities} if missing == "drop" else {m: 0 for m in modalities})
+    dropped = {m: missing_counts[m] for m in modalities} if missing == "drop" else {m: 0 for m in modalities}
     return Aligned(
-        utt_ids=[order[i] for i in np.flatnonzero(keep)], X=X[keep], mask=mask[keep], dropped=dropped,
-        modalities=modalities, classes=classes, missing=missing_counts, n_empty=int((~mask.any(axis=1)).sum()),
+        utt_ids=[order[i] for i in np.flatnonzero(keep)],
+        X=X[keep],
+        mask=mask[keep],
+        dropped=dropped,
+        modalities=modalities,
+        classes=classes,
+        missing=missing_counts,
+        n_empty=int((~mask.any(axis=1)).sum()),
         unknown=unknown,
     )

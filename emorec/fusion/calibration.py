@@ -27,6 +27,7 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
     labels = np.asarray(labels, dtype=np.int64)
     if len(labels) == 0:
         raise ValueError("fit_temperature: no validation outputs")
-    res = minimize_scalar(lambda log_t: nll(probs, labels, float(np.exp(log_t))),
-                          bounds=(np.log(MIN_T), np.log(MAX_T)), method="bounded")
+    res = minimize_scalar(
+        lambda log_t: nll(probs, labels, float(np.exp(log_t))), bounds=(np.log(MIN_T), np.log(MAX_T)), method="bounded"
+    )
     return float(np.exp(res.x))

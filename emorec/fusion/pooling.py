@@ -33,7 +33,11 @@ class LogLinearPool(nn.Module):
 
 
 @register_model("log_linear_pool", modality="fusion", input_kind="fusion")
-def log_linear_pool(num_classes: int, num_modalities: int = 3, temperatures: list[float] | None = None,
-                    modality_weights: list[float] | None = None) -> nn.Module:
+def log_linear_pool(
+    num_classes: int,
+    num_modalities: int = 3,
+    temperatures: list[float] | None = None,
+    modality_weights: list[float] | None = None,
+) -> nn.Module:
     """Weighted log-linear pooling of temperature-calibrated per-modality probabilities (no training)."""
     return LogLinearPool(num_modalities, num_classes, temperatures, modality_weights)

@@ -15,15 +15,24 @@ from emorec.models import register_model
 
 
 class FusionTransformer(nn.Module):
-    def __init__(self, num_modalities: int, num_classes: int, d_model: int = 32, nhead: int = 4, num_layers: int = 2,
-                 dropout: float = 0.1, in_dim: int | None = None):
+    def __init__(
+        self,
+        num_modalities: int,
+        num_classes: int,
+        d_model: int = 32,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dropout: float = 0.1,
+        in_dim: int | None = None,
+    ):
         super().__init__()
         self.num_modalities, self.num_classes = num_modalities, num_classes
         self.in_dim = in_dim or num_classes  # the unimodal outputs' width (their class count)
         self.project = nn.Linear(self.in_dim, d_model)
         self.modality_embedding = nn.Parameter(torch.randn(num_modalities, d_model) * 0.02)
-        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=4 * d_model, dropout=dropout,
-                                           batch_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d_model, nhead, dim_feedforward=4 * d_model, dropout=dropout, batch_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, num_classes)
@@ -44,8 +53,16 @@ class FusionTransformer(nn.Module):
 
 
 @register_model("fusion_transformer", modality="fusion", input_kind="fusion")
-def fusion_transformer(num_classes: int, num_modalities: int = 3, d_model: int = 32, nhead: int = 4,
-                       num_layers: int = 2, dropout: float = 0.1, in_dim: int | None = None) -> nn.Module:
+def fusion_transformer(
+    num_classes: int,
+    num_modalities: int = 3,
+    d_model: int = 32,
+    nhead: int = 4,
+    num_layers: int = 2,
+    dropout: float = 0.1,
+    in_dim: int | None = None,
+) -> nn.Module:
     """Transformer over (N, M, C) unimodal probability vectors with a modality mask."""
-    return FusionTransformer(num_modalities, num_classes, d_model=d_model, nhead=nhead, num_layers=num_layers,
-                             dropout=dropout, in_dim=in_dim)
+    return FusionTransformer(
+        num_modalities, num_classes, d_model=d_model, nhead=nhead, num_layers=num_layers, dropout=dropout, in_dim=in_dim
+    )

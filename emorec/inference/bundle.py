@@ -52,8 +52,10 @@ def check_model_key(key: str, modality: str, where: str) -> None:
     if key in MODALITIES and modality != key:
         raise BundleError(f"{where}: model under {key!r} has modality {modality!r}")
     if key not in MODALITIES and modality != "fusion":
-        raise BundleError(f"{where}: model key {key!r} is not one of {list(MODALITIES)}, so it must be a fusion "
-                          f"model, but its modality is {modality!r}")
+        raise BundleError(
+            f"{where}: model key {key!r} is not one of {list(MODALITIES)}, so it must be a fusion "
+            f"model, but its modality is {modality!r}"
+        )
 
 
 def check_self_contained(meta: ModelMeta, where: str) -> None:
@@ -61,11 +63,14 @@ def check_self_contained(meta: ModelMeta, where: str) -> None:
     named = {"encoder": meta.kwargs.get("encoder"), "tokenizer": meta.input.get("settings", {}).get("tokenizer")}
     for what, value in named.items():
         if isinstance(value, str) and ("/" in value or "\\" in value or value.startswith(".")):
-            raise BundleError(f"{where}: {what} {value!r} is a path; a bundle loads text encoders only from installed "
-                              f"packages (e.g. 'minilm'), never from a folder it names")
+            raise BundleError(
+                f"{where}: {what} {value!r} is a path; a bundle loads text encoders only from installed "
+                f"packages (e.g. 'minilm'), never from a folder it names"
+            )
 
 
 # ---------------------------------------------------------------- export from a training run
+
 
 def _find_fold(run_dir: Path, fold: str | None) -> Path:
     folds_dir = run_dir / "folds"
@@ -122,11 +127,16 @@ def _read_run(run_dir: Path) -> dict:
 
 
 def _fold_models(fold_dir: Path, preprocess: dict) -> dict[str, tuple[Path, ModelMeta]]:
-    units = {sub.name: saved for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir())
-             if (saved := _saved_dir(sub)) is not None}
+    units = {
+        sub.name: saved
+        for sub in sorted(p for p in fold_dir.iterdir() if p.is_dir())
+        if (saved := _saved_dir(sub)) is not None
+    }
     if not units:
-        raise BundleError(f"{fold_dir}: no saved models (expected folders such as frame/model/ holding "
-                          f"{META_FILE} and {WEIGHTS_FILE})")
+        raise BundleError(
+            f"{fold_dir}: no saved models (expected folders such as frame/model/ holding "
+            f"{META_FILE} and {WEIGHTS_FILE})"
+        )
     order = sorted(units, key=lambda k: (MODEL_KEYS.index(k) if k in MODEL_KEYS else 99, k))
     out, classes = {}, None
     for key in order:
@@ -151,9 +161,15 @@ def export_bundle(run_dir, out, fold: str | None = None) -> Path:
     fold_dir = _find_fold(run_dir, fold)
     units = _fold_models(fold_dir, preprocess)
     classes = next(iter(units.values()))[1].classes
-    info = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "emorec_version": __version__,
-            "label_set": _label_set_info(config, classes), "preprocess": preprocess,
-            "models": {k: f"{k}/" for k in units}, "source": {"run": str(run_dir.resolve()), "fold": fold_dir.name}}
+    info = {
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "emorec_version": __version__,
+        "label_set": _label_set_info(config, classes),
+        "preprocess": preprocess,
+        "models": {k: f"{k}/" for k in units},
+        "source": {"run": str(run_dir.resolve()), "fold": fold_dir.name},
+    }
 
     def fill(stage: Path) -> None:
         for key, (saved, meta) in units.items():
@@ -204,14 +220,20 @@ def write_bundle(out, models: dict, classes: list[str], label_set: str = "custom
         meta = meta if isinstance(meta, ModelMeta) else parse_meta(meta, f"{out}/{key}/{META_FILE}")
         check_model_key(key, meta.modality, f"{out}/{key}")
         save_model_dir(model, out / key, meta)
-    info = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "emorec_version": __version__,
-            "label_set": {"name": label_set, "classes": list(classes)}, "models": {k: f"{k}/" for k in models},
-            **(extra or {})}
+    info = {
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "emorec_version": __version__,
+        "label_set": {"name": label_set, "classes": list(classes)},
+        "models": {k: f"{k}/" for k in models},
+        **(extra or {}),
+    }
     (out / BUNDLE_FILE).write_text(json.dumps(info, indent=2) + "\n")
     return out
 
 
 # ---------------------------------------------------------------- loading
+
 
 def _zip_reader(path: Path):
     zf = zipfile.ZipFile(path)
@@ -238,6 +260,7 @@ def load_bundle(path) -> Bundle:
         raise BundleError(f"{path}: no such bundle")
     closer = None
     if path.is_dir():
+
         def read(name: str) -> bytes:
             return (path / name).read_bytes()
     elif zipfile.is_zipfile(path):
@@ -279,8 +302,10 @@ def _check_info(info, path: Path) -> None:
     if not isinstance(version, int):
         raise BundleError(f"{where}: 'version' must be an integer, got {version!r}")
     if version > BUNDLE_VERSION:
-        raise BundleError(f"{where}: bundle version {version} is newer than this emorec reads ({BUNDLE_VERSION}); "
-                          f"upgrade emorec (bundle written by emorec {info.get('emorec_version', '?')})")
+        raise BundleError(
+            f"{where}: bundle version {version} is newer than this emorec reads ({BUNDLE_VERSION}); "
+            f"upgrade emorec (bundle written by emorec {info.get('emorec_version', '?')})"
+        )
     if version < 1:
         raise BundleError(f"{where}: invalid bundle version {version}")
     ls = info.get("label_set")

@@ -37,15 +37,19 @@ def decode_segment_frames(path, segments, runner=None) -> tuple[list[SegmentFram
     for_model = runner.kind.converter(info) if runner is not None else None
     k = runner.kind.frames_per_window if runner is not None else 1
     if for_model is None:
+
         def convert(frame):
             return None, preview(frame)
     elif for_model is to_rgb and preview is to_rgb:
+
         def convert(frame):
             rgb = to_rgb(frame)
             return rgb, rgb
     else:
+
         def convert(frame):
             return for_model(frame), preview(frame)
+
     try:
         got = frames_of_windows(path, [(s.start, s.end) for s in segments], k, convert, info)
     except VideoError as e:
@@ -55,8 +59,13 @@ def decode_segment_frames(path, segments, runner=None) -> tuple[list[SegmentFram
         if not w.ok:
             out.append(None)
             continue
-        out.append(SegmentFrames(model=None if runner is None else [m for m, _ in w.frames],
-                                 preview=w.frames[len(w.frames) // 2][1], times=[i / info.fps for i in w.indices]))
+        out.append(
+            SegmentFrames(
+                model=None if runner is None else [m for m, _ in w.frames],
+                preview=w.frames[len(w.frames) // 2][1],
+                times=[i / info.fps for i in w.indices],
+            )
+        )
     failed = [w for w in got if not w.ok]
     warning = ""
     if failed:

@@ -71,9 +71,18 @@ class Fuser:
     def prediction(self, seg: Segment, probs, present, model_key, per) -> SegmentPrediction:
         per_mod = {m: {c: float(v) for c, v in zip(self.classes, per[m])} for m in MODALITIES if m in per}
         if probs is None:
-            return SegmentPrediction(seg.start, seg.end, None, {c: float("nan") for c in self.classes}, [], seg.text,
-                                     seg.side, "", per_mod)
+            return SegmentPrediction(
+                seg.start, seg.end, None, {c: float("nan") for c in self.classes}, [], seg.text, seg.side, "", per_mod
+            )
         probs = np.asarray(probs, dtype=np.float64)
-        return SegmentPrediction(seg.start, seg.end, self.classes[int(np.argmax(probs))],
-                                 {c: float(v) for c, v in zip(self.classes, probs)}, list(present), seg.text,
-                                 seg.side, model_key, per_mod)
+        return SegmentPrediction(
+            seg.start,
+            seg.end,
+            self.classes[int(np.argmax(probs))],
+            {c: float(v) for c, v in zip(self.classes, probs)},
+            list(present),
+            seg.text,
+            seg.side,
+            model_key,
+            per_mod,
+        )

@@ -45,6 +45,8 @@ class SpeechOptions:
     language: str | None = None
     vad: str = "auto"
     detected_language: str | None = None
+
+
 SILENCE_DBFS = -60.0  # a window whose loudest 50 ms stay below this holds no speech
 FALLBACK_WINDOW_S = 5.0  # no transcript and no speech found (or no audio track): windows of this length
 DEFAULT_SR = 16000
@@ -64,8 +66,16 @@ def is_silent(samples: np.ndarray, sr: int = 16000, threshold_dbfs: float = SILE
 class Recognizer:
     """A loaded bundle ready to label videos, segments or single utterances."""
 
-    def __init__(self, bundle, *, face_margin: float | None = None, vad: VadConfig | None = None,
-                 fusion_weights: dict[str, float] | None = None, asr_model: str = "base", asr_threads: int | None = None):
+    def __init__(
+        self,
+        bundle,
+        *,
+        face_margin: float | None = None,
+        vad: VadConfig | None = None,
+        fusion_weights: dict[str, float] | None = None,
+        asr_model: str = "base",
+        asr_threads: int | None = None,
+    ):
         """fusion_weights: for a bundle whose fusion pools its recognisers (log-linear pooling), the weight of
         each modality instead of the trained run's (e.g. {"text": 0} to leave the words out). asr_model: the
         speech recogniser for recordings without subtitles ("base": the packaged Whisper base; a faster-whisper
@@ -75,8 +85,9 @@ class Recognizer:
         self.runners = {k: RUNNERS[k](k, *bundle.models[k]) for k in MODALITIES if k in bundle.models}
         if face_margin is not None and "frame" in self.runners:
             kind = self.runners["frame"].kind
-            self.runners["frame"].kind = type(kind)(kind.settings.model_copy(update={"face_margin": face_margin}),
-                                                    kind.options, kind.stats)
+            self.runners["frame"].kind = type(kind)(
+                kind.settings.model_copy(update={"face_margin": face_margin}), kind.options, kind.stats
+            )
         fusions = {k: m.fusion_modalities for k, (_, m) in bundle.models.items() if m.modality == "fusion"}
         self.fuser = Fuser(self.classes, {k: bundle.model(k) for k in fusions}, fusions)
         if fusion_weights:
@@ -88,7 +99,7 @@ class Recognizer:
         self.last_timings: dict[str, float] = {}
 
     @classmethod
-    def load(cls, path, **kwargs) -> "Recognizer":
+    def load(cls, path, **kwargs) -> Recognizer:
         """Load a bundle (directory or .zip written by `emorec export`)."""
         from emorec.inference.bundle import load_bundle
 
@@ -113,9 +124,19 @@ class Recognizer:
 
     # ------------------------------------------------------------ public API
 
-    def predict_video(self, path, subtitles=None, transcript=None, window: float | None = None,
-                      speaker_side: str = "auto", require_face: bool = True, audio=None, asr: str = "auto",
-                      language: str | None = None, vad: str = "auto") -> VideoResult:
+    def predict_video(
+        self,
+        path,
+        subtitles=None,
+        transcript=None,
+        window: float | None = None,
+        speaker_side: str = "auto",
+        require_face: bool = True,
+        audio=None,
+        asr: str = "auto",
+        language: str | None = None,
+        vad: str = "auto",
+    ) -> VideoResult:
         """Segment the video (subtitles/transcript cues, fixed windows, or detected speech) and label each segment.
 
         require_face: segments whose frame shows no detectable face go without the frame model.
@@ -135,7 +156,9 @@ class Recognizer:
         cues = subtitles if subtitles is not None else transcript
         cue_segments = read_segments_file(cues) if cues is not None else None
         speech = SpeechOptions(asr=asr, language=language, vad=vad)
-        need_audio = (info.has_audio or audio is not None) and ("audio" in self.runners or (cues is None and window is None))
+        need_audio = (info.has_audio or audio is not None) and (
+            "audio" in self.runners or (cues is None and window is None)
+        )
         t0 = time.perf_counter()
         track = open_track(audio if audio is not None else path, self.sample_rate) if need_audio else None
         if audio is not None and need_audio and track is None:
@@ -154,8 +177,9 @@ class Recognizer:
         self.last_timings = dict(result.timings)
         return result
 
-    def _segments(self, info: MediaInfo, cues, cue_segments, window, track, timings,
-                  speech: SpeechOptions) -> tuple[list[Segment], str, list[str]]:
+    def _segments(
+        self, info: MediaInfo, cues, cue_segments, window, track, timings, speech: SpeechOptions
+    ) -> tuple[list[Segment], str, list[str]]:
         """(segments, how they were found, warnings): cues, fixed windows, or detected speech (with its words)."""
         if cue_segments is not None:
             segments = clip_to_duration(cue_segments, info.duration)
@@ -171,7 +195,11 @@ class Recognizer:
         if segments:
             return segments, how, warnings
         why = "no audio track" if track is None else "no speech detected"
-        return fixed_windows(info.duration, FALLBACK_WINDOW_S), "fallback-window", warnings + [f"{why}; used {FALLBACK_WINDOW_S:g} s windows"]
+        return (
+            fixed_windows(info.duration, FALLBACK_WINDOW_S),
+            "fallback-window",
+            warnings + [f"{why}; used {FALLBACK_WINDOW_S:g} s windows"],
+        )
 
     def _speech(self, samples, speech: SpeechOptions, timings) -> tuple[list[Segment], str, list[str]]:
         """Speech segments and, when the words are wanted, their transcript (see emorec.speech)."""
@@ -205,8 +233,9 @@ class Recognizer:
             self._transcribers[language] = Transcriber(self.asr_model, language=language, threads=self.asr_threads)
         return self._transcribers[language]
 
-    def predict_segments(self, path, segments, speaker_side: str = "auto", require_face: bool = False,
-                         audio=None) -> VideoResult:
+    def predict_segments(
+        self, path, segments, speaker_side: str = "auto", require_face: bool = False, audio=None
+    ) -> VideoResult:
         """Label explicit segments (Segment or (start, end[, text[, side]]) tuples) of a video with exactly
         the training preprocessing (by default every frame is used, face or not, as in training).
 
@@ -244,8 +273,13 @@ class Recognizer:
             raise MediaError(audio, "no readable audio")
         return track
 
-    def predict_utterance(self, frame: np.ndarray | None = None, audio: tuple[np.ndarray, int] | None = None,
-                          text: str | None = None, side: str = "auto") -> SegmentPrediction:
+    def predict_utterance(
+        self,
+        frame: np.ndarray | None = None,
+        audio: tuple[np.ndarray, int] | None = None,
+        text: str | None = None,
+        side: str = "auto",
+    ) -> SegmentPrediction:
         """One prediction from a full video frame (H x W x 3 RGB, cropped like in training), an audio clip
         (samples, sample_rate) and/or a transcript."""
         if frame is None and audio is None and not text:
@@ -279,8 +313,9 @@ class Recognizer:
             self._sides = SideFinder()
         return self._sides
 
-    def _predict(self, path, info: MediaInfo, segments: list[Segment], speaker_side: str, track,
-                 require_face: bool) -> VideoResult:
+    def _predict(
+        self, path, info: MediaInfo, segments: list[Segment], speaker_side: str, track, require_face: bool
+    ) -> VideoResult:
         """Per-modality probabilities for every segment (each modality batched), then the fusion."""
         timings: dict[str, float] = {}
         warnings: list[str] = []
@@ -290,8 +325,9 @@ class Recognizer:
         sides: list[str | None] = [s.side for s in segments]
         boxes: list = [None] * n
         if info.has_video and n:
-            previews = self._frame_probs(path, segments, speaker_side, require_face, per, sides, timings, warnings,
-                                         track, boxes)
+            previews = self._frame_probs(
+                path, segments, speaker_side, require_face, per, sides, timings, warnings, track, boxes
+            )
         if track is not None and "audio" in self.runners and n:
             self._audio_probs(track, segments, per, timings, warnings)
         if "text" in self.runners:
@@ -302,8 +338,18 @@ class Recognizer:
         for p, box in zip(preds, boxes):
             p.face_box = box
         timings["fusion"] = time.perf_counter() - t
-        return VideoResult(str(path), info.duration, self.classes, preds, info.has_video, info.has_audio,
-                           warnings=warnings, timings=timings, middle_frames=previews, frame_width=info.width)
+        return VideoResult(
+            str(path),
+            info.duration,
+            self.classes,
+            preds,
+            info.has_video,
+            info.has_audio,
+            warnings=warnings,
+            timings=timings,
+            middle_frames=previews,
+            frame_width=info.width,
+        )
 
     def _frame_probs(self, path, segments, speaker_side, require_face, per, sides, timings, warnings, track, boxes):
         runner = self.runners.get("frame")
@@ -314,7 +360,9 @@ class Recognizer:
             warnings.append(err)
         t = time.perf_counter()
         if runner is not None and runner.kind.name == "faces":
-            crops, idx, faceless = self._face_crops(runner, segments, frames, speaker_side, require_face, sides, track, boxes)
+            crops, idx, faceless = self._face_crops(
+                runner, segments, frames, speaker_side, require_face, sides, track, boxes
+            )
         else:
             crops, idx, faceless = self._half_crops(runner, segments, frames, speaker_side, require_face, sides)
         if faceless:
@@ -352,7 +400,11 @@ class Recognizer:
                 continue
             side = seg.side or (speaker_side if speaker_side != "auto" else "full")
             y = segment_samples(track, seg.start, seg.end, i) if track is not None else None
-            energy = EnergyCurve.from_samples(y, self.sample_rate, start_time=seg.start) if y is not None and len(y) else None
+            energy = (
+                EnergyCurve.from_samples(y, self.sample_rate, start_time=seg.start)
+                if y is not None and len(y)
+                else None
+            )
             crop = runner.kind.face_crop(got.model, side, got.times, energy)
             sides[i], boxes[i] = side, (list(crop.box) if crop.box else None)
             if require_face and not crop.found:
@@ -374,7 +426,9 @@ class Recognizer:
                 windows.append(w)
                 idx.append(i)
         if silent:
-            warnings.append(f"{silent} segment(s) without sound (below {SILENCE_DBFS:g} dBFS): voice model not used for them")
+            warnings.append(
+                f"{silent} segment(s) without sound (below {SILENCE_DBFS:g} dBFS): voice model not used for them"
+            )
         timings["audio_windows"] = time.perf_counter() - t
         if windows:
             for i, row in zip(idx, runner.run(windows, warnings, timings)):

@@ -55,10 +55,17 @@ class VideoResult:
         return pd.DataFrame(rows, columns=cols)
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "duration": round(self.duration, 3), "classes": list(self.classes),
-                "has_video": self.has_video, "has_audio": self.has_audio, "segmentation": self.segmentation,
-                "language": self.language,
-                "warnings": list(self.warnings), "segments": [s.to_dict() for s in self.segments]}
+        return {
+            "path": self.path,
+            "duration": round(self.duration, 3),
+            "classes": list(self.classes),
+            "has_video": self.has_video,
+            "has_audio": self.has_audio,
+            "segmentation": self.segmentation,
+            "language": self.language,
+            "warnings": list(self.warnings),
+            "segments": [s.to_dict() for s in self.segments],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -66,8 +73,9 @@ class VideoResult:
     def timeline_png(self) -> bytes:
         from emorec.inference.timeline import timeline_png
 
-        return timeline_png([s for s in self.segments if s.label is not None], self.classes, self.duration,
-                            title=Path(self.path).name)
+        return timeline_png(
+            [s for s in self.segments if s.label is not None], self.classes, self.duration, title=Path(self.path).name
+        )
 
     def save(self, out_dir, stem: str | None = None, frames: bool = True) -> dict[str, Path]:
         """Write <stem>.json, <stem>.csv, <stem>_timeline.png and (frames=True) <stem>_frames/NNN_<label>.png."""
@@ -79,15 +87,24 @@ class VideoResult:
         written = {"json": out / f"{stem}.json", "csv": out / f"{stem}.csv", "timeline": out / f"{stem}_timeline.png"}
         written["json"].write_text(self.to_json() + "\n")
         self.to_frame().to_csv(written["csv"], index=False)
-        save_timeline(written["timeline"], [s for s in self.segments if s.label is not None], self.classes,
-                      self.duration, title=Path(self.path).name)
+        save_timeline(
+            written["timeline"],
+            [s for s in self.segments if s.label is not None],
+            self.classes,
+            self.duration,
+            title=Path(self.path).name,
+        )
         if frames and any(f is not None for f in self.middle_frames):
             fdir = out / f"{stem}_frames"
             fdir.mkdir(exist_ok=True)
             for i, (seg, img) in enumerate(zip(self.segments, self.middle_frames)):
                 if img is not None:
-                    _write_labelled_frame(fdir / f"{i:03d}_{seg.start:07.2f}s_{seg.label or 'none'}.png", img, seg,
-                                          img.shape[1] / self.frame_width if self.frame_width else 1.0)
+                    _write_labelled_frame(
+                        fdir / f"{i:03d}_{seg.start:07.2f}s_{seg.label or 'none'}.png",
+                        img,
+                        seg,
+                        img.shape[1] / self.frame_width if self.frame_width else 1.0,
+                    )
             written["frames"] = fdir
         return written
 

@@ -40,7 +40,7 @@ class ModelRunner:
         outs = []
         with torch.inference_mode():
             for a in range(0, len(inputs), self.batch):
-                x = default_collate(inputs[a:a + self.batch])
+                x = default_collate(inputs[a : a + self.batch])
                 outs.append(torch.softmax(self.model(x).float(), dim=-1).numpy())
         return np.concatenate(outs) if outs else np.zeros((0, self.meta.num_classes), np.float32)
 
@@ -60,7 +60,9 @@ class FrameRunner(ModelRunner):
 
 
 class AudioRunner(ModelRunner):
-    def run(self, windows: list[np.ndarray], warnings: list[str] | None = None, timings: dict | None = None) -> np.ndarray:
+    def run(
+        self, windows: list[np.ndarray], warnings: list[str] | None = None, timings: dict | None = None
+    ) -> np.ndarray:
         """Probabilities of mono windows at the kind's sample rate. A model trained with per-speaker statistics
         is standardised with those of these windows (one recording = one speaker); a single window falls back
         to the statistics of the training rows."""
@@ -71,13 +73,17 @@ class AudioRunner(ModelRunner):
             if len(windows) >= MIN_SPEAKER_WINDOWS:
                 stats = self.kind.fit_stats(arrays, np.arange(len(windows)))
             elif self.kind.stats is None:
-                raise ValueError(f"the {self.name} model was trained with per-speaker statistics: it needs several "
-                                 "utterances of a speaker, not one (a longer recording with several segments, or "
-                                 "Recognizer.predict_segments(path, segments, audio=[clip, ...]) over several clips "
-                                 "of the speaker)")
+                raise ValueError(
+                    f"the {self.name} model was trained with per-speaker statistics: it needs several "
+                    "utterances of a speaker, not one (a longer recording with several segments, or "
+                    "Recognizer.predict_segments(path, segments, audio=[clip, ...]) over several clips "
+                    "of the speaker)"
+                )
             elif warnings is not None:
-                warnings.append(f"audio: one utterance only; the {self.name} model, trained with per-speaker "
-                                "statistics, used the training speakers' statistics instead")
+                warnings.append(
+                    f"audio: one utterance only; the {self.name} model, trained with per-speaker "
+                    "statistics, used the training speakers' statistics instead"
+                )
         inputs = self.rows(arrays, stats)
         if timings is not None:
             timings["audio_features"] = time.perf_counter() - t
@@ -102,7 +108,7 @@ class TextRunner(ModelRunner):
         k = self.kind.settings.text_context
         if k <= 0:
             return None
-        return [" ".join(t for t in cleaned[max(0, i - k):i] if t) for i in range(len(cleaned))]
+        return [" ".join(t for t in cleaned[max(0, i - k) : i] if t) for i in range(len(cleaned))]
 
 
 RUNNERS = {"frame": FrameRunner, "audio": AudioRunner, "text": TextRunner}

@@ -73,8 +73,9 @@ def _read_text(path: Path) -> str:
     try:
         return read_text(path)
     except TextFileError as e:
-        raise SegmentFileError(path, e.line, f"not a text file: {e.reason}" if e.reason.startswith("binary")
-                               else e.reason) from None
+        raise SegmentFileError(
+            path, e.line, f"not a text file: {e.reason}" if e.reason.startswith("binary") else e.reason
+        ) from None
 
 
 def _blocks(lines: list[str]):
@@ -110,14 +111,16 @@ def read_subtitles(path) -> list[Segment]:
         if timing_at is None:
             if len(block) == 1 and head.isdigit():
                 raise SegmentFileError(path, first, f"cue {head} has no timing line ('00:00:01,000 --> 00:00:02,000')")
-            raise SegmentFileError(path, first, f"expected a cue timing line like '00:00:01,000 --> 00:00:02,000', got {head[:60]!r}")
+            raise SegmentFileError(
+                path, first, f"expected a cue timing line like '00:00:01,000 --> 00:00:02,000', got {head[:60]!r}"
+            )
         m = _TIMING.match(block[timing_at])
         if not m:
             raise SegmentFileError(path, first + timing_at, f"malformed cue timing {block[timing_at].strip()[:80]!r}")
         start, end = _seconds(m.groups()[:4]), _seconds(m.groups()[4:])
         if end <= start:
             raise SegmentFileError(path, first + timing_at, f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)")
-        text = clean_cue_text(block[timing_at + 1:])
+        text = clean_cue_text(block[timing_at + 1 :])
         segments.append(Segment(start, end, text or None))
     if not segments:
         raise SegmentFileError(path, 0, "no subtitle cues found")
@@ -125,6 +128,7 @@ def read_subtitles(path) -> list[Segment]:
 
 
 # ---------------------------------------------------------------- transcripts (JSON / CSV)
+
 
 def _transcript_row(path: Path, line: int, row: dict) -> Segment:
     def num(key):
@@ -162,7 +166,7 @@ def read_transcript(path) -> list[Segment]:
         if isinstance(data, dict):
             data = data.get("segments")
         if not isinstance(data, list):
-            raise SegmentFileError(path, 0, "expected a JSON list of {start, end, text} objects or {\"segments\": [...]}")
+            raise SegmentFileError(path, 0, 'expected a JSON list of {start, end, text} objects or {"segments": [...]}')
         segments = []
         for i, row in enumerate(data):
             if not isinstance(row, dict):
@@ -198,6 +202,7 @@ def read_segments_file(path) -> list[Segment]:
 
 
 # ---------------------------------------------------------------- without a transcript
+
 
 def fixed_windows(duration: float, window: float, min_last: float = 0.5) -> list[Segment]:
     """Back-to-back windows of `window` seconds covering [0, duration]; a last piece shorter than

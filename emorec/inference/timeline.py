@@ -25,8 +25,9 @@ def timeline_png(segments, classes, duration: float | None = None, title: str = 
     colors = class_colors(classes)
     ends = [s.end for s in segments]
     duration = duration or (max(ends) if ends else 1.0)
-    fig, (ax, band) = plt.subplots(2, 1, figsize=(width, 3.6), sharex=True,
-                                   gridspec_kw={"height_ratios": [4, 1], "hspace": 0.08})
+    fig, (ax, band) = plt.subplots(
+        2, 1, figsize=(width, 3.6), sharex=True, gridspec_kw={"height_ratios": [4, 1], "hspace": 0.08}
+    )
     for c in classes:
         xs, ys = [], []
         for s in segments:  # a step per segment, a gap (NaN) between segments that do not touch
@@ -40,7 +41,9 @@ def timeline_png(segments, classes, duration: float | None = None, title: str = 
         ax.axvspan(s.start, s.end, color=colors.get(s.label, "#cccccc"), alpha=0.08, lw=0)
         band.axvspan(s.start, s.end, color=colors.get(s.label, "#cccccc"), alpha=0.9, lw=0)
         if s.end - s.start > duration / 40:
-            band.text((s.start + s.end) / 2, 0.5, s.label, ha="center", va="center", fontsize=8, color="white", clip_on=True)
+            band.text(
+                (s.start + s.end) / 2, 0.5, s.label, ha="center", va="center", fontsize=8, color="white", clip_on=True
+            )
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, duration)
     ax.set_ylabel("probability")

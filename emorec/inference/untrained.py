@@ -22,10 +22,19 @@ def _untrained_stats(kind) -> dict | None:
     return None
 
 
-def build_untrained_bundle(out, classes=("neu", "hap", "sad", "ang"), preprocess: dict | None = None, *,
-                           frame: str | None = "resnet18", audio: str | None = "alexnet", text: str | None = "text",
-                           fusions: dict[str, list[str]] | None = None, kwargs: dict[str, dict] | None = None,
-                           seed: int = 0, inputs: dict[str, str] | None = None) -> Path:
+def build_untrained_bundle(
+    out,
+    classes=("neu", "hap", "sad", "ang"),
+    preprocess: dict | None = None,
+    *,
+    frame: str | None = "resnet18",
+    audio: str | None = "alexnet",
+    text: str | None = "text",
+    fusions: dict[str, list[str]] | None = None,
+    kwargs: dict[str, dict] | None = None,
+    seed: int = 0,
+    inputs: dict[str, str] | None = None,
+) -> Path:
     """A bundle with the layout, inputs and compute cost of a trained one.
 
     `preprocess` holds preprocessing fields (defaults fill the rest); `kwargs` the get_model arguments per
@@ -45,8 +54,17 @@ def build_untrained_bundle(out, classes=("neu", "hap", "sad", "ang"), preprocess
             kw = dict((kwargs or {}).get(key) or ({"encoder": pp.tokenizer} if arch == "text" else {}))
             kind = pp.input((inputs or {}).get(key) or model_spec(arch).input_kind)
             kind = kind.with_stats(_untrained_stats(kind))
-            models[key] = (get_model(arch, c, **kw), ModelMeta(name=arch, modality=key, num_classes=c, kwargs=kw,
-                                                               classes=classes, input=kind.meta().model_dump(mode="json")))
+            models[key] = (
+                get_model(arch, c, **kw),
+                ModelMeta(
+                    name=arch,
+                    modality=key,
+                    num_classes=c,
+                    kwargs=kw,
+                    classes=classes,
+                    input=kind.meta().model_dump(mode="json"),
+                ),
+            )
     uni = [m for m in MODALITIES if m in models]
     if fusions is None:
         fusions = {"fusion": uni} if len(uni) >= 2 else {}
@@ -54,9 +72,17 @@ def build_untrained_bundle(out, classes=("neu", "hap", "sad", "ang"), preprocess
             fusions["audio_text"] = ["audio", "text"]
     for key, mods in fusions.items():
         kw = {**((kwargs or {}).get("fusion") or {}), "num_modalities": len(mods)}
-        models[key] = (get_model("fusion_transformer", c, **kw), ModelMeta(
-            name="fusion_transformer", modality="fusion", num_classes=c, kwargs=kw, classes=classes,
-            input={"modalities": list(mods)}))
+        models[key] = (
+            get_model("fusion_transformer", c, **kw),
+            ModelMeta(
+                name="fusion_transformer",
+                modality="fusion",
+                num_classes=c,
+                kwargs=kw,
+                classes=classes,
+                input={"modalities": list(mods)},
+            ),
+        )
     out = Path(out)
     fields = {k: v for k, v in pp.model_dump(mode="json").items() if k not in LOCAL_FIELDS}
     write_bundle(out, models, classes, label_set="untrained", extra={"preprocess": fields})

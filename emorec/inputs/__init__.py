@@ -73,5 +73,15 @@ def store_inputs(preprocess) -> list[InputKind]:
     return [input_class(n).from_preprocess(preprocess) for n in list_inputs() if input_class(n).wanted(preprocess)]
 
 
-__all__ = ["InputKind", "InputMeta", "Options", "Settings", "MODALITIES", "register_input", "list_inputs",
-           "input_class", "input_from_meta", "store_inputs"]
+__all__ = [
+    "InputKind",
+    "InputMeta",
+    "Options",
+    "Settings",
+    "MODALITIES",
+    "register_input",
+    "list_inputs",
+    "input_class",
+    "input_from_meta",
+    "store_inputs",
+]

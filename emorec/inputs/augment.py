@@ -14,9 +14,8 @@ below the maximum is applied again. Only the `mel_deltas` recipe has this layout
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -61,8 +60,14 @@ def add_noise(logmel: np.ndarray, snr_db: float, rng: np.random.Generator) -> np
     return (10.0 * np.log10(power + noise)).astype(np.float32)
 
 
-def perturb(img: np.ndarray, rng: np.random.Generator, *, speed: float = 0.0, snr_db: tuple[float, float] | None = None,
-            sr: int = 16000) -> np.ndarray:
+def perturb(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    speed: float = 0.0,
+    snr_db: tuple[float, float] | None = None,
+    sr: int = 16000,
+) -> np.ndarray:
     """A (3, F, T) log-mel/delta/delta-delta image with a random speed in [1 - speed, 1 + speed] and, when
     `snr_db` = (low, high), white noise at a random SNR in that range."""
     logmel = np.asarray(img[0], dtype=np.float32)
@@ -95,7 +100,7 @@ class Augment:
         return self.speed > 0 or self.noise_snr is not None
 
     @classmethod
-    def coerce(cls, value) -> "Augment | None":
+    def coerce(cls, value) -> Augment | None:
         if value is None or value is False:
             return None
         if value is True:
@@ -125,16 +130,17 @@ def spec_augment(x: torch.Tensor, aug: Augment, rng: np.random.Generator) -> tor
     for _ in range(aug.time_masks):
         w = int(rng.integers(0, min(aug.time_width, t) + 1))
         s = int(rng.integers(0, t - w + 1))
-        x[:, :, s:s + w] = 0.0
+        x[:, :, s : s + w] = 0.0
     for _ in range(aug.freq_masks):
         w = int(rng.integers(0, min(aug.freq_width, f) + 1))
         s = int(rng.integers(0, f - w + 1))
-        x[:, s:s + w, :] = 0.0
+        x[:, s : s + w, :] = 0.0
     return x
 
 
-def random_affine(x: torch.Tensor, rng: np.random.Generator, *, rotate: float = 0.0, shift: float = 0.0,
-                  zoom: float = 0.0) -> torch.Tensor:
+def random_affine(
+    x: torch.Tensor, rng: np.random.Generator, *, rotate: float = 0.0, shift: float = 0.0, zoom: float = 0.0
+) -> torch.Tensor:
     """`x` turned by up to `rotate` degrees, scaled by a factor in [1 - zoom, 1 + zoom] and moved by up to
     `shift` of its width/height, each drawn uniformly; pixels from outside repeat the border."""
     angle = math.radians(rng.uniform(-rotate, rotate)) if rotate > 0 else 0.0

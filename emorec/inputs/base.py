@@ -55,7 +55,9 @@ class InputKind:
 
     name: ClassVar[str]
     modality: ClassVar[str]  # frame / audio / text: the decoded media it reads
-    tensor: ClassVar[str]  # what the model receives ("image", "spectrogram", ...): kinds of one tensor are interchangeable
+    tensor: ClassVar[
+        str
+    ]  # what the model receives ("image", "spectrogram", ...): kinds of one tensor are interchangeable
     Settings: ClassVar[type[Settings]] = Settings
     Options: ClassVar[type[Options]] = Options
     per_speaker: ClassVar[bool] = False  # supports options.normalise == "speaker"
@@ -76,7 +78,7 @@ class InputKind:
         return cls.flag is None or bool(getattr(preprocess, cls.flag))
 
     @classmethod
-    def from_preprocess(cls, preprocess, options: dict | None = None) -> "InputKind":
+    def from_preprocess(cls, preprocess, options: dict | None = None) -> InputKind:
         fields = {k: getattr(preprocess, k) for k in cls.Settings.model_fields if hasattr(preprocess, k)}
         return cls(cls.Settings(**fields), options)
 
@@ -89,13 +91,17 @@ class InputKind:
     def normalise(self) -> str:
         return getattr(self.options, "normalise", "train")
 
-    def with_stats(self, stats: dict | None) -> "InputKind":
+    def with_stats(self, stats: dict | None) -> InputKind:
         return type(self)(self.settings, self.options, stats)
 
     def meta(self) -> InputMeta:
         stats = None if self.stats is None else {k: np.asarray(v).tolist() for k, v in self.stats.items()}
-        return InputMeta(kind=self.name, settings=self.settings.model_dump(mode="json"),
-                         options=self.options.model_dump(mode="json"), stats=stats)
+        return InputMeta(
+            kind=self.name,
+            settings=self.settings.model_dump(mode="json"),
+            options=self.options.model_dump(mode="json"),
+            stats=stats,
+        )
 
     # ------------------------------------------------------------ store arrays and extraction
 

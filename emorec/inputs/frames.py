@@ -83,10 +83,13 @@ def _resolve(plan: tuple[list[int], int], got, info: VideoInfo, path, convert) -
         if got.error:
             return WindowFrames(reason="unreadable video", detail=got.error)
         if info.declared and got.last_index + 1 < info.n_frames:
-            return WindowFrames(reason="truncated video", detail=f"decoded {got.last_index + 1} of {info.n_frames} frames")
+            return WindowFrames(
+                reason="truncated video", detail=f"decoded {got.last_index + 1} of {info.n_frames} frames"
+            )
         if a > got.last_index or got.last_index < 0:
-            return WindowFrames(reason="window past end of video",
-                                detail=f"starts at frame {a}, video has {got.last_index + 1}")
+            return WindowFrames(
+                reason="window past end of video", detail=f"starts at frame {a}, video has {got.last_index + 1}"
+            )
         # the header's frame count was an estimate: the window runs into the real end -> the last frame
         idx = [f if f in got.frames else got.last_index for f in idx]
         if got.last_index not in got.frames:
@@ -186,4 +189,3 @@ class Frames(InputKind):
     def check_augment(self, augment) -> None:
         if augment is not None and augment.perturbs:
             raise ValueError("frames: speed/noise augmentation is for spectrograms; frames take `hflip`")
-

@@ -28,8 +28,9 @@ class Functionals:
             raise ValueError(f"unknown openSMILE feature set {name!r}; known: {sorted(FUNCTIONAL_SETS)}")
         set_name, self.size = FUNCTIONAL_SETS[name]
         self.sr = sr
-        self.smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, set_name),
-                                     feature_level=opensmile.FeatureLevel.Functionals)
+        self.smile = opensmile.Smile(
+            feature_set=getattr(opensmile.FeatureSet, set_name), feature_level=opensmile.FeatureLevel.Functionals
+        )
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         min_len = int(0.1 * self.sr)  # openSMILE needs some frames; pad very short cuts with silence

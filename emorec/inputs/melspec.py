@@ -44,14 +44,16 @@ class SpectrogramMaker:
         self.samples = self.T * hop  # the fixed analysed length
         self.window = librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
         self.mel_basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels).astype(np.float32)
-        self.chroma_basis = librosa.filters.chroma(sr=sr, n_fft=n_fft).astype(np.float32) if recipe == "mel_mfcc_chroma" else None
+        self.chroma_basis = (
+            librosa.filters.chroma(sr=sr, n_fft=n_fft).astype(np.float32) if recipe == "mel_mfcc_chroma" else None
+        )
 
     def fit_length(self, y: np.ndarray) -> tuple[np.ndarray, int]:
         """Centre crop or pad with silence at the end to the fixed length; also the number of real columns."""
         n = len(y)
         if n >= self.samples:
             off = (n - self.samples) // 2
-            return y[off: off + self.samples], self.T
+            return y[off : off + self.samples], self.T
         out = np.zeros(self.samples, np.float32)
         out[:n] = y
         return out, min(self.T, max(1, math.ceil(n / self.hop)))
@@ -65,7 +67,7 @@ class SpectrogramMaker:
         padded = np.pad(y, (half, half))
         frames = np.lib.stride_tricks.sliding_window_view(padded, self.n_fft)[:: self.hop][: self.T]
         spec = scipy.fft.rfft(frames * self.window, axis=1).T
-        return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+        return (spec.real**2 + spec.imag**2).astype(np.float32)
 
     def __call__(self, y: np.ndarray) -> tuple[np.ndarray, int]:
         """(3, F, T) float32 image and the count of columns holding audio (the rest is padding)."""

@@ -20,7 +20,6 @@ from emorec.inputs.base import AudioSettings, InputKind, Options, as_stats, read
 from emorec.inputs.melspec import SpectrogramMaker, to_float16
 
 
-
 class SpecSettings(AudioSettings):
     spec_recipe: Literal["mel_deltas", "mel_mfcc_chroma"] = "mel_deltas"
     n_mels: int = Field(128, ge=8)
@@ -29,7 +28,7 @@ class SpecSettings(AudioSettings):
     max_audio_seconds: float = Field(6.0, gt=0.0)
 
     @model_validator(mode="after")
-    def _size_ok(self) -> "SpecSettings":
+    def _size_ok(self) -> SpecSettings:
         f, t = self.spec_size
         if f < 8 or t < 16:
             raise ValueError(f"spec_size {self.spec_size} too small (F >= 8, T >= 16)")
@@ -66,7 +65,7 @@ def spec_channel_stats(spec, rows, chunk: int = 256) -> tuple[np.ndarray, np.nda
     c = spec.shape[1]
     s, ss, n = np.zeros(c), np.zeros(c), 0
     for i in range(0, len(rows), chunk):  # each chunk read in row order (memory-mapped)
-        x = np.asarray(spec[np.sort(rows[i:i + chunk])], dtype=np.float64)
+        x = np.asarray(spec[np.sort(rows[i : i + chunk])], dtype=np.float64)
         s += x.sum(axis=(0, 2, 3))
         ss += (x * x).sum(axis=(0, 2, 3))
         n += x.shape[0] * x.shape[2] * x.shape[3]
@@ -92,7 +91,9 @@ class Spectrogram(InputKind):
     def maker(self) -> SpectrogramMaker:
         if self._maker is None:
             s = self.settings
-            self._maker = SpectrogramMaker(s.sample_rate, s.n_fft, s.hop_length, s.n_mels, tuple(s.spec_size), s.spec_recipe)
+            self._maker = SpectrogramMaker(
+                s.sample_rate, s.n_fft, s.hop_length, s.n_mels, tuple(s.spec_size), s.spec_recipe
+            )
         return self._maker
 
     def arrays(self):
@@ -120,8 +121,9 @@ class Spectrogram(InputKind):
         raw = np.asarray(arrays["spec"], dtype=np.float32)
         if augment is not None and augment.perturbs:
             noisy = augment.noise_snr is not None and rng.random() < augment.noise_prob
-            raw = perturb(raw, rng, speed=augment.speed, snr_db=augment.noise_snr if noisy else None,
-                          sr=self.settings.sample_rate)
+            raw = perturb(
+                raw, rng, speed=augment.speed, snr_db=augment.noise_snr if noisy else None, sr=self.settings.sample_rate
+            )
         x = torch.from_numpy(raw)
         if stats is not None:
             x = (x - _stat(stats["mean"], x)) / _stat(stats["std"], x)

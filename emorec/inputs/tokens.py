@@ -82,8 +82,9 @@ def tokenize(texts: list[str], tokenizer_name: str = "minilm", max_length: int =
     return enc["input_ids"].astype(np.int32), enc["attention_mask"].astype(np.uint8)
 
 
-def tokenize_with_context(contexts: list[str], texts: list[str], tokenizer_name: str = "minilm",
-                          max_length: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def tokenize_with_context(
+    contexts: list[str], texts: list[str], tokenizer_name: str = "minilm", max_length: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
     """Like `tokenize`, but each text is preceded by its context as a sentence pair ([CLS] ctx [SEP] text [SEP]).
 
     The target text is kept whole (up to max_length); the context gives up its oldest tokens first.
@@ -140,5 +141,7 @@ class Tokens(InputKind):
         return {"input_ids": ids, "attention_mask": mask}
 
     def transform(self, arrays, stats=None, augment=None, rng=None) -> dict:
-        return {"input_ids": torch.from_numpy(np.asarray(arrays["input_ids"], dtype=np.int64)),
-                "attention_mask": torch.from_numpy(np.asarray(arrays["attention_mask"], dtype=np.int64))}
+        return {
+            "input_ids": torch.from_numpy(np.asarray(arrays["input_ids"], dtype=np.int64)),
+            "attention_mask": torch.from_numpy(np.asarray(arrays["attention_mask"], dtype=np.int64)),
+        }

@@ -62,7 +62,7 @@ class AudioSource:
             raise AudioError("window past end of audio", f"starts at {s:.2f} s, audio lasts {self.duration:.2f} s")
         e = min(e, self.duration)
         if self._decoded is not None:
-            y = self._decoded[int(round(s * self.sr)): int(round(e * self.sr))]
+            y = self._decoded[int(round(s * self.sr)) : int(round(e * self.sr))]
         else:
             a, b = int(round(s * self.native_sr)), int(round(e * self.native_sr))
             try:

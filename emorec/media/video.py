@@ -66,7 +66,9 @@ def scaled_rgb(width: int, height: int):
     reformatter = VideoReformatter()  # keeps its scaling context between frames of the same size
 
     def convert(frame) -> np.ndarray:
-        return reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA").to_ndarray()
+        return reformatter.reformat(
+            frame, width=width, height=height, format="rgb24", interpolation="AREA"
+        ).to_ndarray()
 
     return convert
 
@@ -296,6 +298,7 @@ def _take(item, before, pending: list[int], result: FrameRead) -> None:
 
 # --- crops -------------------------------------------------------------------------------------------------
 
+
 def half_box(width: int, height: int, part: str) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) of the left half, right half or the full frame."""
     mid = width // 2
@@ -332,7 +335,9 @@ class FaceFinder:
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h, w = gray.shape
         scale = min(1.0, 360.0 / max(h, w))  # detect on a small copy: faster, same boxes
-        small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        small = (
+            cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        )
         small = cv2.equalizeHist(small)
         side = max(24, min(small.shape) // 10)
         boxes = self.cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
@@ -345,7 +350,9 @@ class FaceFinder:
         return x0, y0, x1, y1
 
 
-def crop_frame(rgb: np.ndarray, crop: str, side: str, size: int, faces: FaceFinder | None = None) -> tuple[np.ndarray, bool | None]:
+def crop_frame(
+    rgb: np.ndarray, crop: str, side: str, size: int, faces: FaceFinder | None = None
+) -> tuple[np.ndarray, bool | None]:
     """The crop of a full RGB frame resized to size x size, and for crop='face' whether a face was found
     (False = fell back to the speaker's half)."""
     import cv2

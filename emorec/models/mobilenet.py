@@ -61,7 +61,9 @@ def load_checked_state(path: Path) -> dict:
     if m is not None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if not digest.startswith(m.group(1)):
-            raise ValueError(f"{path}: SHA-256 {digest[:12]}... does not match the {m.group(1)} in its name (damaged file?)")
+            raise ValueError(
+                f"{path}: SHA-256 {digest[:12]}... does not match the {m.group(1)} in its name (damaged file?)"
+            )
     return torch.load(path, map_location="cpu", weights_only=True)
 
 

@@ -10,9 +10,10 @@ preprocessing config) are read through `upgrade_input`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -55,7 +56,7 @@ class ModelMeta(BaseModel):
     ensemble: int = Field(1, ge=1, le=64, strict=True)  # > 1: a seed ensemble of that many members
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ModelMeta":
+    def _consistent(self) -> ModelMeta:
         if self.modality not in MODEL_MODALITIES:
             raise ValueError(f"modality must be one of {list(MODEL_MODALITIES)}, got {self.modality!r}")
         if len(self.classes) != self.num_classes:
@@ -94,13 +95,19 @@ def upgrade_input(meta: dict, preprocess: dict | None) -> dict:
         return meta  # validation names the unknown model
     fields = cls.Settings.model_fields
     settings = {k: v for k, v in (preprocess or {}).items() if k in fields}
-    settings.update({k: v for k, v in {**inp, "spec_recipe": inp.get("recipe")}.items() if k in fields and v is not None})
+    settings.update(
+        {k: v for k, v in {**inp, "spec_recipe": inp.get("recipe")}.items() if k in fields and v is not None}
+    )
     stats = None
     if cls.name == "frames":
         stats = {"mean": inp.get("mean", [0.485, 0.456, 0.406]), "std": inp.get("std", [0.229, 0.224, 0.225])}
     elif inp.get(f"{cls.name}_mean") is not None:
         mean, std = inp[f"{cls.name}_mean"], inp[f"{cls.name}_std"]
-        stats = {"mean": [[[v]] for v in mean], "std": [[[v]] for v in std]} if cls.name == "spec" else {"mean": mean, "std": std}
+        stats = (
+            {"mean": [[[v]] for v in mean], "std": [[[v]] for v in std]}
+            if cls.name == "spec"
+            else {"mean": mean, "std": std}
+        )
     options = {"normalise": inp.get("normalise", "train")} if cls.per_speaker else {}
     new = InputMeta(kind=cls.name, settings=settings, options=options, stats=stats)
     return {**meta, "input": new.model_dump(mode="json")}
@@ -112,7 +119,9 @@ def parse_meta(raw, where: str, preprocess: dict | None = None) -> ModelMeta:
     try:
         return ModelMeta(**upgrade_input(raw, preprocess))
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'model.json'}: {err['msg']}" for err in e.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'model.json'}: {err['msg']}" for err in e.errors()
+        )
         raise BundleError(f"{where}: {problems}") from None
 
 
@@ -162,8 +171,10 @@ def build_saved_architecture(meta: ModelMeta, where: str):
 
     try:
         with _quiet_encoder_loading():
-            members = [get_model_checked(meta.name, meta.num_classes, for_saved=True, **meta.kwargs)
-                       for _ in range(meta.ensemble)]
+            members = [
+                get_model_checked(meta.name, meta.num_classes, for_saved=True, **meta.kwargs)
+                for _ in range(meta.ensemble)
+            ]
     except (KeyError, TypeError, ValueError, OSError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         raise BundleError(f"{where}/{META_FILE}: cannot build model {meta.name!r}: {msg}") from None
@@ -175,7 +186,9 @@ def load_saved(read: Callable[[str], bytes], where: str, preprocess: dict | None
     is built (it raises to refuse the model)."""
     from safetensors.torch import load as load_safetensors
 
-    meta = parse_meta(read_json(read, META_FILE, where, "not a saved model directory"), f"{where}/{META_FILE}", preprocess)
+    meta = parse_meta(
+        read_json(read, META_FILE, where, "not a saved model directory"), f"{where}/{META_FILE}", preprocess
+    )
     if check is not None:
         check(meta)
     try:
@@ -199,5 +212,7 @@ def load_model_dir(path, preprocess: dict | None = None):
     """(model in eval mode, ModelMeta) from a saved model directory."""
     path = Path(path)
     if not path.is_dir():
-        raise BundleError(f"{path}: not a directory (expected a saved model directory with {META_FILE} and {WEIGHTS_FILE})")
+        raise BundleError(
+            f"{path}: not a directory (expected a saved model directory with {META_FILE} and {WEIGHTS_FILE})"
+        )
     return load_saved(lambda name: (path / name).read_bytes(), str(path), preprocess)

@@ -9,16 +9,23 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from emorec.models.encoders import resolve_encoder
 from emorec.models import register_model
+from emorec.models.encoders import resolve_encoder
 
 POOLINGS = ("mean", "cls")
 CACHE_LIMIT = 500_000  # pooled vectors kept for a frozen encoder (384 floats each for MiniLM)
 
 
 class TextClassifier(nn.Module):
-    def __init__(self, num_classes: int, encoder: str = "minilm", dropout: float = 0.1, freeze_encoder: bool = False,
-                 pooling: str = "mean", pretrained: bool = True):
+    def __init__(
+        self,
+        num_classes: int,
+        encoder: str = "minilm",
+        dropout: float = 0.1,
+        freeze_encoder: bool = False,
+        pooling: str = "mean",
+        pretrained: bool = True,
+    ):
         super().__init__()
         from transformers import AutoConfig, AutoModel
 
@@ -74,8 +81,20 @@ class TextClassifier(nn.Module):
 
 
 @register_model("text", modality="text", input_kind="text")
-def text(num_classes: int, encoder: str = "minilm", dropout: float = 0.1, freeze_encoder: bool = False,
-         pooling: str = "mean", pretrained: bool = True) -> nn.Module:
+def text(
+    num_classes: int,
+    encoder: str = "minilm",
+    dropout: float = 0.1,
+    freeze_encoder: bool = False,
+    pooling: str = "mean",
+    pretrained: bool = True,
+) -> nn.Module:
     """Transformer encoder (default offline MiniLM) + linear head on the mean-pooled (or [CLS]) output."""
-    return TextClassifier(num_classes, encoder=encoder, dropout=dropout, freeze_encoder=freeze_encoder, pooling=pooling,
-                          pretrained=pretrained)
+    return TextClassifier(
+        num_classes,
+        encoder=encoder,
+        dropout=dropout,
+        freeze_encoder=freeze_encoder,
+        pooling=pooling,
+        pretrained=pretrained,
+    )

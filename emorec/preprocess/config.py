@@ -94,8 +94,12 @@ def _input_fields() -> dict[str, tuple]:
 
 
 PreprocessConfig = create_model(
-    "PreprocessConfig", __base__=_CorpusFields, __module__=__name__,
-    __doc__="How one corpus becomes model-ready arrays (see docs/preprocess.md for every field).", **_input_fields())
+    "PreprocessConfig",
+    __base__=_CorpusFields,
+    __module__=__name__,
+    __doc__="How one corpus becomes model-ready arrays (see docs/preprocess.md for every field).",
+    **_input_fields(),
+)
 
 
 def config_from_mapping(data: dict[str, Any]) -> PreprocessConfig:

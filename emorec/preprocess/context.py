@@ -26,7 +26,7 @@ def dialogue_context(utterances: list[Utterance], k: int, *, speaker_tags: bool 
     for turns in by_dialog.values():
         turns = sorted(turns, key=lambda u: (_start(u), u.order))
         for i, u in enumerate(turns):
-            prev = turns[max(0, i - k):i]
+            prev = turns[max(0, i - k) : i]
             parts = [f"{p.speaker}: {p.text}" if speaker_tags and p.speaker else p.text for p in prev if p.text]
             out[u.utt_id] = " ".join(parts)
     return out

@@ -46,8 +46,10 @@ def _pid_in(fd: int) -> int | None:
 
 def _refused(store: Path, path: Path, owner: int | None) -> StoreLocked:
     who = f"process {owner}" if owner else "another process"
-    return StoreLocked(f"{store} is being written by {who} (lock {path}); wait for it to finish or stop it, "
-                       "then run again (finished work is kept)")
+    return StoreLocked(
+        f"{store} is being written by {who} (lock {path}); wait for it to finish or stop it, "
+        "then run again (finished work is kept)"
+    )
 
 
 def _flock(store: Path, path: Path) -> int:
@@ -108,10 +110,8 @@ def store_lock(store: str | os.PathLike):
     try:
         yield StoreLock(path, previous if previous and previous != os.getpid() else None)
     finally:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        except FileNotFoundError:
-            pass
         os.close(fd)
         if created:  # a run that failed before writing anything leaves no empty store behind
             with contextlib.suppress(OSError):

@@ -39,11 +39,27 @@ from emorec.preprocess.store import (
 )
 from emorec.preprocess.unit import UnitTask, process_unit
 
-LEADING_COLUMNS = ["utt_id", "order", "corpus", "label", "text", "speaker", "group", "dialog", "session", "gender",
-                   "side", "split", "start", "end"]
+LEADING_COLUMNS = [
+    "utt_id",
+    "order",
+    "corpus",
+    "label",
+    "text",
+    "speaker",
+    "group",
+    "dialog",
+    "session",
+    "gender",
+    "side",
+    "split",
+    "start",
+    "end",
+]
 
 
-def preprocess(config: PreprocessConfig, *, workers: int = 1, limit: int | None = None, progress: bool = True) -> FeatureStore:
+def preprocess(
+    config: PreprocessConfig, *, workers: int = 1, limit: int | None = None, progress: bool = True
+) -> FeatureStore:
     """Read the corpus named by the config and preprocess it into `config.store_dir(limit)` (resumable)."""
     store = config.store_dir(limit)
     if is_complete(store):
@@ -82,12 +98,22 @@ def preprocess_utterances(
     _check_inputs(utterances, config)
     with store_lock(store) as lock:
         if lock.stale_owner is not None:
-            tqdm.write(f"note: {store} was left by process {lock.stale_owner}, which is gone; resuming its work",
-                       file=sys.stderr)
+            tqdm.write(
+                f"note: {store} was left by process {lock.stale_owner}, which is gone; resuming its work",
+                file=sys.stderr,
+            )
         if is_complete(store):  # another writer finished it meanwhile
             return _open_complete(store, ids)
-        return _write_store(utterances, config, store, ids, workers=workers, progress=progress,
-                            reader_problems=reader_problems, started=started)
+        return _write_store(
+            utterances,
+            config,
+            store,
+            ids,
+            workers=workers,
+            progress=progress,
+            reader_problems=reader_problems,
+            started=started,
+        )
 
 
 def _open_complete(store: Path, ids: list[str]) -> FeatureStore:
@@ -97,8 +123,17 @@ def _open_complete(store: Path, ids: list[str]) -> FeatureStore:
     return fs
 
 
-def _write_store(utterances: list[Utterance], config: PreprocessConfig, store: Path, ids: list[str], *, workers: int,
-                 progress: bool, reader_problems: int, started: float) -> FeatureStore:
+def _write_store(
+    utterances: list[Utterance],
+    config: PreprocessConfig,
+    store: Path,
+    ids: list[str],
+    *,
+    workers: int,
+    progress: bool,
+    reader_problems: int,
+    started: float,
+) -> FeatureStore:
     """The work of preprocess_utterances once the store is locked for this process."""
     (store / SHARDS).mkdir(parents=True, exist_ok=True)
     remove_temporaries(store / SHARDS)
@@ -108,7 +143,11 @@ def _write_store(utterances: list[Utterance], config: PreprocessConfig, store: P
     (store / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
 
     units = plan_units(utterances)
-    todo = [(k, rows) for k, rows in units if not shard_matches(store / SHARDS / shard_name(k), rows, [ids[r] for r in rows])]
+    todo = [
+        (k, rows)
+        for k, rows in units
+        if not shard_matches(store / SHARDS / shard_name(k), rows, [ids[r] for r in rows])
+    ]
     done_before = sum(len(rows) for k, rows in units) - sum(len(rows) for _, rows in todo)
     cfg_dump = config.model_dump(mode="json")
     contexts = None
@@ -116,13 +155,27 @@ def _write_store(utterances: list[Utterance], config: PreprocessConfig, store: P
         ctx = dialogue_context(utterances, config.text_context, speaker_tags=config.context_speaker_tags)
         contexts = [ctx[u.utt_id] for u in utterances]
     tasks = [
-        UnitTask(key=k, rows=rows, utterances=[utterances[r] for r in rows], config=cfg_dump,
-                 shard=str(store / SHARDS / shard_name(k)),
-                 contexts=None if contexts is None else [contexts[r] for r in rows], overlap_video=workers <= 1)
+        UnitTask(
+            key=k,
+            rows=rows,
+            utterances=[utterances[r] for r in rows],
+            config=cfg_dump,
+            shard=str(store / SHARDS / shard_name(k)),
+            contexts=None if contexts is None else [contexts[r] for r in rows],
+            overlap_video=workers <= 1,
+        )
         for k, rows in todo
     ]
-    bar = tqdm(total=len(ids), initial=done_before, unit="utt", desc="preprocess", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True, smoothing=0.1)
+    bar = tqdm(
+        total=len(ids),
+        initial=done_before,
+        unit="utt",
+        desc="preprocess",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
     warned: set[str] = set()
     try:
         for res in _run(tasks, workers):
@@ -136,9 +189,18 @@ def _write_store(utterances: list[Utterance], config: PreprocessConfig, store: P
     worked = time.perf_counter() - started
 
     manifest, infos = consolidate(store, config, manifest_base(utterances), units)
-    summary = make_summary(manifest, config, infos, store=store, units=len(units), units_now=len(tasks),
-                           utterances_now=sum(len(t.rows) for t in tasks), seconds=worked, workers=workers,
-                           reader_problems=reader_problems)
+    summary = make_summary(
+        manifest,
+        config,
+        infos,
+        store=store,
+        units=len(units),
+        units_now=len(tasks),
+        utterances_now=sum(len(t.rows) for t in tasks),
+        seconds=worked,
+        workers=workers,
+        reader_problems=reader_problems,
+    )
     write_json(store / "summary.json", summary)
     (store / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
     (store / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S") + "\n", encoding="utf-8")
@@ -178,8 +240,9 @@ def _run(tasks: list[UnitTask], workers: int):
                 yield process_unit(t)
         return
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker,
-                             initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+    ) as pool:
         futures = [pool.submit(process_unit, t) for t in tasks]
         try:
             for f in as_completed(futures):
@@ -255,8 +318,11 @@ def make_summary(manifest: pd.DataFrame, config: PreprocessConfig, infos: list[d
         "notes": dict(notes),
         "warnings": [w for i in infos for w in i.get("warnings", [])],  # one line per file with problems
         "reader_problems": run.pop("reader_problems"),
-        "run": {**run, "seconds": round(seconds, 2),
-                "utterances_per_second": round(run["utterances_now"] / seconds, 2) if seconds > 0 else None},
+        "run": {
+            **run,
+            "seconds": round(seconds, 2),
+            "utterances_per_second": round(run["utterances_now"] / seconds, 2) if seconds > 0 else None,
+        },
     }
 
 

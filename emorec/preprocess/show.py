@@ -31,7 +31,9 @@ def contact_sheet(store: FeatureStore | str | Path, out: str | Path, n: int = 16
     panels = int(has_frames) + int(has_spec) or 1
     cols = max(1, min(cols, len(rows)))
     grid_rows = -(-len(rows) // cols)
-    fig, axes = plt.subplots(grid_rows * panels, cols, figsize=(3.2 * cols, 2.9 * grid_rows * panels / 1.6), squeeze=False)
+    fig, axes = plt.subplots(
+        grid_rows * panels, cols, figsize=(3.2 * cols, 2.9 * grid_rows * panels / 1.6), squeeze=False
+    )
     for ax in axes.ravel():
         ax.axis("off")
     m = fs.manifest
@@ -53,15 +55,20 @@ def contact_sheet(store: FeatureStore | str | Path, out: str | Path, n: int = 16
         if has_spec:
             ax = axes[gr * panels + p, c]
             if row["status_audio"] == "ok":
-                ax.imshow(np.asarray(fs.array("spec")[r, 0], dtype=np.float32), origin="lower", aspect="auto", cmap="magma")
+                ax.imshow(
+                    np.asarray(fs.array("spec")[r, 0], dtype=np.float32), origin="lower", aspect="auto", cmap="magma"
+                )
                 ax.set_xlabel(f"{row.get('audio_seconds', 0):.2f} s", fontsize=7)
             else:
                 ax.text(0.5, 0.5, row["status_audio"], ha="center", va="center", fontsize=8, wrap=True)
             if not has_frames:
                 ax.set_title(title, fontsize=7)
     cfg = fs.config
-    fig.suptitle(f"{fs.path.name}: {len(fs)} utterances, crop={cfg.crop} {cfg.frame_size}px, "
-                 f"{cfg.spec_recipe} {cfg.spec_size[0]}x{cfg.spec_size[1]}", fontsize=9)
+    fig.suptitle(
+        f"{fs.path.name}: {len(fs)} utterances, crop={cfg.crop} {cfg.frame_size}px, "
+        f"{cfg.spec_recipe} {cfg.spec_size[0]}x{cfg.spec_size[1]}",
+        fontsize=9,
+    )
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

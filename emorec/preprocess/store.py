@@ -8,6 +8,7 @@ renamed and the manifest is written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -46,10 +47,12 @@ class FeatureStore:
         self._row_of: dict[str, int] | None = None
 
     @classmethod
-    def open(cls, path) -> "FeatureStore":
+    def open(cls, path) -> FeatureStore:
         path = Path(path)
         if not (path / COMPLETE).is_file():
-            raise StoreError(f"{path} is not a complete feature store (no '{COMPLETE}' marker); run `emorec preprocess` to finish it")
+            raise StoreError(
+                f"{path} is not a complete feature store (no '{COMPLETE}' marker); run `emorec preprocess` to finish it"
+            )
         cfg = PreprocessConfig(**yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8")))
         manifest = pd.read_parquet(path / "manifest.parquet")
         return cls(path, cfg, manifest)
@@ -67,8 +70,10 @@ class FeatureStore:
         if name not in self._arrays:
             if not self.has(name):
                 kinds = [k.name for k in self.config.inputs()]
-                raise KeyError(f"{self.path} has no {name!r} array (its input kinds: {', '.join(kinds)}; openSMILE "
-                               f"functionals need `egemaps: true` / `compare: true` in the preprocessing config)")
+                raise KeyError(
+                    f"{self.path} has no {name!r} array (its input kinds: {', '.join(kinds)}; openSMILE "
+                    f"functionals need `egemaps: true` / `compare: true` in the preprocessing config)"
+                )
             self._arrays[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
         return self._arrays[name]
 
@@ -98,6 +103,7 @@ def is_complete(path) -> bool:
 
 # --- shards ------------------------------------------------------------------------------------------------
 
+
 def shard_name(key: str) -> str:
     """A file-safe shard name for a work unit key (dialog name, or a media path)."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", key)[-80:]
@@ -126,7 +132,9 @@ def open_arrays(store: Path, cfg: PreprocessConfig, n: int) -> bool:
     return created
 
 
-def write_shard(path: Path, rows: list[int], utt_ids: list[str], arrays: dict[str, np.ndarray], meta: list[dict], info: dict) -> None:
+def write_shard(
+    path: Path, rows: list[int], utt_ids: list[str], arrays: dict[str, np.ndarray], meta: list[dict], info: dict
+) -> None:
     """Finish a unit: its rows go into the store's unfinished arrays (memory-mapped, next to `shards/`), then
     its shard (rows, ids, manifest columns) is written atomically, a temporary file renamed over the final
     name. A process killed at any point leaves either no shard (the unit is redone) or a shard whose rows are
@@ -174,16 +182,16 @@ def shard_matches(path: Path, rows: list[int], utt_ids: list[str]) -> bool:
 
 def remove_temporaries(shard_dir: Path) -> None:
     for p in shard_dir.glob(".*.tmp-*"):
-        try:
+        with contextlib.suppress(OSError):
             p.unlink()
-        except OSError:
-            pass
 
 
 # --- consolidation -----------------------------------------------------------------------------------------
 
-def consolidate(store: Path, cfg: PreprocessConfig, base: pd.DataFrame,
-                units: list[tuple[str, list[int]]]) -> tuple[pd.DataFrame, list[dict]]:
+
+def consolidate(
+    store: Path, cfg: PreprocessConfig, base: pd.DataFrame, units: list[tuple[str, list[int]]]
+) -> tuple[pd.DataFrame, list[dict]]:
     """Turn the finished units into the store: the unfinished arrays take their final names, and the manifest
     is `base` (one row per utterance in store order) plus the per-row columns the shards carry. Returns the
     manifest and each shard's info (warnings, notes, seconds)."""

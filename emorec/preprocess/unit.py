@@ -85,9 +85,11 @@ def process_unit(task: UnitTask) -> dict:
     arrays = {name: np.zeros((n, *shape), dtype) for name, (shape, dtype) in specs.items()}
     meta = [_empty_meta(cfg) for _ in range(n)]
     log = _Log()
-    steps = {"frame": lambda: _frames(task, kinds["frame"], arrays, meta, log),
-             "audio": lambda: _audio(task, cfg, kinds["audio"], arrays, meta, log),
-             "text": lambda: _text(task, kinds["text"], arrays, meta)}
+    steps = {
+        "frame": lambda: _frames(task, kinds["frame"], arrays, meta, log),
+        "audio": lambda: _audio(task, cfg, kinds["audio"], arrays, meta, log),
+        "text": lambda: _text(task, kinds["text"], arrays, meta),
+    }
 
     def run(m: str) -> None:
         try:
@@ -141,6 +143,7 @@ def _empty_meta(cfg: PreprocessConfig) -> dict:
 
 # --- frames ------------------------------------------------------------------------------------------------
 
+
 def _frames(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict], log: _Log) -> None:
     by_video: dict[str, list[int]] = {}
     for i, u in enumerate(task.utterances):
@@ -157,8 +160,9 @@ def _frames_of_video(path, items, utts, kind, arrays, meta, log) -> None:
 
     try:
         info = probe(path)
-        windows = frames_of_windows(path, [(utts[i].start, utts[i].end) for i in items],
-                                    kind.frames_per_window, kind.converter(info), info)
+        windows = frames_of_windows(
+            path, [(utts[i].start, utts[i].end) for i in items], kind.frames_per_window, kind.converter(info), info
+        )
     except VideoError as e:
         for i in items:
             fail(i, e.reason, e.detail)
@@ -179,8 +183,10 @@ def _frames_of_video(path, items, utts, kind, arrays, meta, log) -> None:
 
 # --- audio -------------------------------------------------------------------------------------------------
 
-def _audio(task: UnitTask, cfg: PreprocessConfig, kinds: list[InputKind], arrays: dict, meta: list[dict],
-           log: _Log) -> None:
+
+def _audio(
+    task: UnitTask, cfg: PreprocessConfig, kinds: list[InputKind], arrays: dict, meta: list[dict], log: _Log
+) -> None:
     sources: dict[str, AudioSource | AudioError] = {}
 
     def source(path: str):
@@ -227,6 +233,7 @@ def _audio_plan(u: Utterance, cfg: PreprocessConfig, log: _Log) -> tuple[str, fl
 
 
 # --- text --------------------------------------------------------------------------------------------------
+
 
 def _text(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict]) -> None:
     for kind in kinds:

@@ -21,18 +21,54 @@ from emorec.serve.limits import BodyLimit, PredictionQueue, QueueBusy, segment_l
 from emorec.serve.page import INDEX_HTML
 from emorec.serve.uploads import FileRule, UploadError, receive_form
 
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".mpg", ".mpeg", ".ts", ".wmv", ".3gp", ".ogv"}
+VIDEO_SUFFIXES = {
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".avi",
+    ".flv",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".wmv",
+    ".3gp",
+    ".ogv",
+}
 SUBTITLE_SUFFIXES = {".srt", ".vtt", ".json", ".csv"}
 MAX_SUBTITLE_MB = 5
 FORM_OVERHEAD = 64 * 1024  # multipart headers and the small fields, on top of the two files
-PREDICT_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["video"], "properties": {
-        "video": {"type": "string", "format": "binary", "description": "the video clip"},
-        "subtitles": {"type": "string", "format": "binary",
-                      "description": "optional .srt/.vtt subtitles or .json/.csv transcript"},
-        "speaker_side": {"type": "string", "default": "auto", "description": "auto, left, right or full"},
-        "window": {"type": "number", "description": "fixed windows of this many seconds instead of speech detection"},
-    }}}}}}
+PREDICT_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["video"],
+                    "properties": {
+                        "video": {"type": "string", "format": "binary", "description": "the video clip"},
+                        "subtitles": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "optional .srt/.vtt subtitles or .json/.csv transcript",
+                        },
+                        "speaker_side": {
+                            "type": "string",
+                            "default": "auto",
+                            "description": "auto, left, right or full",
+                        },
+                        "window": {
+                            "type": "number",
+                            "description": "fixed windows of this many seconds instead of speech detection",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def _safe_name(name: str | None, default: str) -> str:
@@ -54,10 +90,18 @@ class Limits:
     max_queue: int = 8
 
 
-def create_app(recognizer, *, max_upload_mb: float = 200.0, max_duration_s: float = 600.0,
-               upload_dir: str | Path | None = None, max_subtitle_mb: float = MAX_SUBTITLE_MB,
-               max_segments: int = 1000, max_segments_per_s: float = 4.0, queue_timeout_s: float = 30.0,
-               max_queue: int = 8) -> FastAPI:
+def create_app(
+    recognizer,
+    *,
+    max_upload_mb: float = 200.0,
+    max_duration_s: float = 600.0,
+    upload_dir: str | Path | None = None,
+    max_subtitle_mb: float = MAX_SUBTITLE_MB,
+    max_segments: int = 1000,
+    max_segments_per_s: float = 4.0,
+    queue_timeout_s: float = 30.0,
+    max_queue: int = 8,
+) -> FastAPI:
     """The FastAPI app around a loaded `Recognizer`. Uploads go to a per-request folder under `upload_dir`
     (a new temporary folder by default) that is removed before the response is sent.
 
@@ -65,8 +109,9 @@ def create_app(recognizer, *, max_upload_mb: float = 200.0, max_duration_s: floa
     subtitles), a clip is cut into at most `max_segments` segments and `max_segments_per_s` per second of
     video, and a request that cannot get the model within `queue_timeout_s` seconds (or finds `max_queue`
     requests waiting already) is answered 503 with Retry-After."""
-    limits = Limits(max_upload_mb, max_duration_s, max_subtitle_mb, max_segments, max_segments_per_s,
-                    queue_timeout_s, max_queue)
+    limits = Limits(
+        max_upload_mb, max_duration_s, max_subtitle_mb, max_segments, max_segments_per_s, queue_timeout_s, max_queue
+    )
     own_root = upload_dir is None
     root = Path(upload_dir) if upload_dir else Path(tempfile.mkdtemp(prefix="emorec-serve-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -78,9 +123,13 @@ def create_app(recognizer, *, max_upload_mb: float = 200.0, max_duration_s: floa
         if own_root:
             shutil.rmtree(root, ignore_errors=True)
 
-    app = FastAPI(title="emorec", version=_version(), lifespan=lifespan,
-                  description="Emotion recognition in video: one prediction per utterance from the speaker's face, "
-                              "voice and (with subtitles) words, fused by a transformer.")
+    app = FastAPI(
+        title="emorec",
+        version=_version(),
+        lifespan=lifespan,
+        description="Emotion recognition in video: one prediction per utterance from the speaker's face, "
+        "voice and (with subtitles) words, fused by a transformer.",
+    )
     app.state.recognizer = recognizer
     app.state.upload_root = root
     app.state.max_upload_mb = max_upload_mb
@@ -88,8 +137,12 @@ def create_app(recognizer, *, max_upload_mb: float = 200.0, max_duration_s: floa
     app.state.limits = limits
     app.state.queue = queue
     body_limit = int((max_upload_mb + max_subtitle_mb) * 1024 * 1024) + FORM_OVERHEAD
-    app.add_middleware(BodyLimit, path="/predict", limit=body_limit,
-                       message=lambda size: _too_large(size, max_upload_mb + max_subtitle_mb))
+    app.add_middleware(
+        BodyLimit,
+        path="/predict",
+        limit=body_limit,
+        message=lambda size: _too_large(size, max_upload_mb + max_subtitle_mb),
+    )
     _add_routes(app, recognizer, root, limits, queue)
     return app
 
@@ -104,8 +157,13 @@ def _add_routes(app: FastAPI, recognizer, root: Path, limits: Limits, queue: Pre
     @app.get("/health")
     def health() -> dict:
         """Service status, the classes the model predicts and the upload limits."""
-        return {"status": "ok", "classes": list(recognizer.classes), "models": list(recognizer.model_keys),
-                "max_upload_mb": limits.max_upload_mb, "max_duration_s": limits.max_duration_s}
+        return {
+            "status": "ok",
+            "classes": list(recognizer.classes),
+            "models": list(recognizer.model_keys),
+            "max_upload_mb": limits.max_upload_mb,
+            "max_duration_s": limits.max_duration_s,
+        }
 
     @app.post("/predict", openapi_extra=PREDICT_FORM)
     async def predict(request: Request):
@@ -146,11 +204,16 @@ def _upload_rules(limits: Limits) -> dict[str, FileRule]:
 
     mb = 1024 * 1024
     return {
-        "video": FileRule(int(limits.max_upload_mb * mb), video_name,
-                          lambda f: f"{_safe_name(f, 'upload.mp4')}: " + _too_large(None, limits.max_upload_mb)),
-        "subtitles": FileRule(int(limits.max_subtitle_mb * mb), subtitle_name,
-                              lambda f: f"{_safe_name(f, 'subtitles.srt')}: subtitles larger than "
-                                        f"{limits.max_subtitle_mb:g} MB"),
+        "video": FileRule(
+            int(limits.max_upload_mb * mb),
+            video_name,
+            lambda f: f"{_safe_name(f, 'upload.mp4')}: " + _too_large(None, limits.max_upload_mb),
+        ),
+        "subtitles": FileRule(
+            int(limits.max_subtitle_mb * mb),
+            subtitle_name,
+            lambda f: f"{_safe_name(f, 'subtitles.srt')}: subtitles larger than {limits.max_subtitle_mb:g} MB",
+        ),
     }
 
 
@@ -198,22 +261,26 @@ def _run(recognizer, job: _Job, limits: Limits, queue: PredictionQueue) -> dict:
     except MediaError as e:
         raise HTTPException(415, f"{vname}: {e.reason}") from None
     if info.duration > limits.max_duration_s:
-        raise HTTPException(422, f"{vname}: video is {info.duration:.1f} s long; "
-                                 f"the limit is {limits.max_duration_s:g} s")
+        raise HTTPException(
+            422, f"{vname}: video is {info.duration:.1f} s long; the limit is {limits.max_duration_s:g} s"
+        )
     try:
         _check_segment_count(job, info.duration, limits)
         t0 = time.perf_counter()
         with queue.turn():
-            result = recognizer.predict_video(job.video, subtitles=job.subtitles, window=job.window,
-                                              speaker_side=job.speaker_side)
+            result = recognizer.predict_video(
+                job.video, subtitles=job.subtitles, window=job.window, speaker_side=job.speaker_side
+            )
     except QueueBusy as e:
-        raise HTTPException(503, f"{e.reason}; retry in {e.retry_after} s",
-                            headers={"Retry-After": str(e.retry_after)}) from None
+        raise HTTPException(
+            503, f"{e.reason}; retry in {e.retry_after} s", headers={"Retry-After": str(e.retry_after)}
+        ) from None
     except MediaError as e:
         raise HTTPException(415, f"{vname}: {e.reason}") from None
     except SegmentFileError as e:
-        raise HTTPException(422, f"{job.subtitles_name}:{e.line}: {e.reason}" if e.line
-                            else f"{job.subtitles_name}: {e.reason}") from None
+        raise HTTPException(
+            422, f"{job.subtitles_name}:{e.line}: {e.reason}" if e.line else f"{job.subtitles_name}: {e.reason}"
+        ) from None
     body = result.to_dict()
     body["path"] = body["file"] = job.video_name  # the client's name, never the server's temporary path
     body["elapsed_s"] = round(time.perf_counter() - t0, 3)
@@ -236,8 +303,11 @@ def _check_segment_count(job: _Job, duration: float, limits: Limits) -> None:
     else:
         return  # speech detection: bounded by the shortest speech segment and gap
     if count > allowed:
-        raise HTTPException(422, f"{what}: {count} segments in a {duration:.1f} s video; the limit is {allowed} "
-                                 f"({limits.max_segments_per_s:g} per second of video, at most {limits.max_segments})")
+        raise HTTPException(
+            422,
+            f"{what}: {count} segments in a {duration:.1f} s video; the limit is {allowed} "
+            f"({limits.max_segments_per_s:g} per second of video, at most {limits.max_segments})",
+        )
 
 
 def _hide_paths(value, work: Path, root: Path, names: dict[str, str] | None = None):

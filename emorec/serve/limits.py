@@ -73,9 +73,18 @@ def _content_length(scope) -> int | None:
 
 async def _send_json(send, status: int, body: dict, headers: list | None = None) -> None:
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-                            (b"connection", b"close"), *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                (b"connection", b"close"),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -122,8 +131,9 @@ class PredictionQueue:
                 while self._busy or self._waiting[0] is not ticket:
                     left = deadline - time.monotonic()
                     if left <= 0:
-                        raise QueueBusy(f"busy: the model did not come free within {self.timeout_s:g} s",
-                                        self.retry_after())
+                        raise QueueBusy(
+                            f"busy: the model did not come free within {self.timeout_s:g} s", self.retry_after()
+                        )
                     self._cond.wait(left)
                 self._busy = True
             finally:

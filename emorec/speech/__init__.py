@@ -10,6 +10,20 @@ from emorec.speech.models import ModelError, default_model_dir, resolve_model
 from emorec.speech.vad import SileroConfig, SpeechDetection, detect_speech, silero_available, silero_segments
 from emorec.speech.wer import WordErrors, normalise_text, word_errors
 
-__all__ = ["MissingPackageError", "ModelError", "SileroConfig", "SpeechDetection", "Transcriber", "Transcript",
-           "WordErrors", "default_model_dir", "detect_speech", "normalise_text", "resolve_model", "silero_available",
-           "silero_segments", "transcribe_speech", "word_errors"]
+__all__ = [
+    "MissingPackageError",
+    "ModelError",
+    "SileroConfig",
+    "SpeechDetection",
+    "Transcriber",
+    "Transcript",
+    "WordErrors",
+    "default_model_dir",
+    "detect_speech",
+    "normalise_text",
+    "resolve_model",
+    "silero_available",
+    "silero_segments",
+    "transcribe_speech",
+    "word_errors",
+]

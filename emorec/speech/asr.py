@@ -1,8 +1,8 @@
 """Speech recognition with faster-whisper (CTranslate2 Whisper), int8 on CPU, models never downloaded.
 
-    >>> t = Transcriber()                      # packaged Whisper base, language detected
-    >>> t.transcribe(samples, sr).segments     # whole recording: Whisper's own segments -> utterances
-    >>> transcribe_speech(samples, sr, t)      # speech segments (Silero or energy) -> one utterance each
+>>> t = Transcriber()                      # packaged Whisper base, language detected
+>>> t.transcribe(samples, sr).segments     # whole recording: Whisper's own segments -> utterances
+>>> transcribe_speech(samples, sr, t)      # speech segments (Silero or energy) -> one utterance each
 """
 
 from __future__ import annotations
@@ -47,17 +47,30 @@ class Transcriber:
     detect it once per recording. `threads`: CPU threads (None: $OMP_NUM_THREADS, else 4). `context_s`: audio
     Whisper hears before and after each given segment (see `asr_windows`)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, language: str | None = None, threads: int | None = None,
-                 beam_size: int = 5, max_utterance_s: float = 10.0, context_s: float = CONTEXT_S,
-                 device: str = "cpu", compute_type: str = "int8"):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        language: str | None = None,
+        threads: int | None = None,
+        beam_size: int = 5,
+        max_utterance_s: float = 10.0,
+        context_s: float = CONTEXT_S,
+        device: str = "cpu",
+        compute_type: str = "int8",
+    ):
         require("faster_whisper", "Speech recognition", WHISPER_INSTALL)
         from faster_whisper import WhisperModel
 
         if max_utterance_s <= 0:
             raise ValueError(f"max_utterance_s must be > 0, got {max_utterance_s}")
         self.model_path = resolve_model(model)
-        self.model = WhisperModel(self.model_path, device=device, compute_type=compute_type,
-                                  cpu_threads=int(threads or 0), local_files_only=True)
+        self.model = WhisperModel(
+            self.model_path,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=int(threads or 0),
+            local_files_only=True,
+        )
         if language is not None and language not in self.model.supported_languages:
             raise ValueError(f"unknown language code {language!r} for this Whisper model (codes such as en, de, fr)")
         self.language, self.beam_size, self.max_utterance_s = language, beam_size, max_utterance_s
@@ -65,8 +78,13 @@ class Transcriber:
 
     def _decode(self, audio: np.ndarray, language: str | None, words: bool):
         segments, info = self.model.transcribe(
-            audio, language=language, beam_size=self.beam_size, word_timestamps=words,
-            condition_on_previous_text=False, vad_filter=False)
+            audio,
+            language=language,
+            beam_size=self.beam_size,
+            word_timestamps=words,
+            condition_on_previous_text=False,
+            vad_filter=False,
+        )
         return list(segments), info
 
     def detect_language(self, samples: np.ndarray, sr: int) -> tuple[str, float]:
@@ -85,15 +103,22 @@ class Transcriber:
         utterances = utterances_from_whisper(segments, self.max_utterance_s)
         return Transcript(utterances, info.language, float(info.language_probability))
 
-    def transcribe_segments(self, samples: np.ndarray, sr: int, segments: list[Segment], language: str | None = None,
-                            confident_only: bool = False, others: list[Segment] = ()) -> Transcript:
+    def transcribe_segments(
+        self,
+        samples: np.ndarray,
+        sr: int,
+        segments: list[Segment],
+        language: str | None = None,
+        confident_only: bool = False,
+        others: list[Segment] = (),
+    ) -> Transcript:
         """One utterance per given segment (same times and side), with the words Whisper hears in it
         (Whisper hears `context_s` more on each side, never past the middle of the gap to a neighbour in
         `segments` or `others`). The language is `language`, else the transcriber's, else detected once on
         up to 30 s of the segments' audio. `confident_only` keeps only text Whisper is sure is speech."""
         x = to_16k(samples, sr)
         windows = asr_windows(segments, len(x) / SAMPLE_RATE, self.context_s, others)
-        pieces = [x[int(a * SAMPLE_RATE): int(b * SAMPLE_RATE)] for a, b in windows]
+        pieces = [x[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in windows]
         language, probability = language or self.language, 1.0
         if language is None:
             speech = np.concatenate([p for p in pieces if len(p)] or [np.zeros(0, np.float32)])
@@ -109,8 +134,9 @@ class Transcriber:
         return Transcript(out, language, probability)
 
 
-def asr_windows(segments: list[Segment], duration: float, context_s: float,
-                others: list[Segment] = ()) -> list[tuple[float, float]]:
+def asr_windows(
+    segments: list[Segment], duration: float, context_s: float, others: list[Segment] = ()
+) -> list[tuple[float, float]]:
     """Each segment widened by up to `context_s` on both sides, within [0, duration], but never past the
     middle of the gap to the nearest other segment (of `segments` or `others`) on that side."""
     everyone = sorted([(s.start, s.end) for s in [*segments, *others]])
@@ -149,8 +175,15 @@ def uncovered_parts(segments: list[Segment], cover: list[Segment], min_s: float)
     return out
 
 
-def transcribe_speech(samples: np.ndarray, sr: int, transcriber: Transcriber, cfg: VadConfig | None = None,
-                      method: str = "auto", silero: SileroConfig | None = None, rescue: bool = True) -> Transcript:
+def transcribe_speech(
+    samples: np.ndarray,
+    sr: int,
+    transcriber: Transcriber,
+    cfg: VadConfig | None = None,
+    method: str = "auto",
+    silero: SileroConfig | None = None,
+    rescue: bool = True,
+) -> Transcript:
     """Speech segments (`emorec.speech.detect_speech`), then the words of each, in time order.
 
     Silero VAD misses some shouted speech. With `rescue`, the parts of energy-detector segments that no
@@ -165,8 +198,9 @@ def transcribe_speech(samples: np.ndarray, sr: int, transcriber: Transcriber, cf
     energy = speech_segments(_mono(samples), sr, cfg) if len(samples) else []
     extra = uncovered_parts(energy, found.segments, cfg.min_speech_s)
     if extra:
-        checked = transcriber.transcribe_segments(samples, sr, extra, language=result.language or None,
-                                                  confident_only=True, others=found.segments)
+        checked = transcriber.transcribe_segments(
+            samples, sr, extra, language=result.language or None, confident_only=True, others=found.segments
+        )
         kept = [s for s in checked.segments if s.text]
         if kept:
             if not result.segments:

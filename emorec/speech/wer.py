@@ -34,8 +34,12 @@ class WordErrors:
         return self.errors / self.reference_words if self.reference_words else float(self.errors > 0)
 
     def __add__(self, other: WordErrors) -> WordErrors:
-        return WordErrors(self.substitutions + other.substitutions, self.deletions + other.deletions,
-                          self.insertions + other.insertions, self.reference_words + other.reference_words)
+        return WordErrors(
+            self.substitutions + other.substitutions,
+            self.deletions + other.deletions,
+            self.insertions + other.insertions,
+            self.reference_words + other.reference_words,
+        )
 
 
 def word_errors(reference: str | list[str], hypothesis: str | list[str] | None) -> WordErrors:

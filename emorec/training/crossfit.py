@@ -9,14 +9,15 @@ outputs only from models that never saw them.
 from __future__ import annotations
 
 import inspect
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
 
-def kfold_indices(n: int | Sequence, k: int, seed: int = 0, groups: Sequence | None = None
-                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+def kfold_indices(
+    n: int | Sequence, k: int, seed: int = 0, groups: Sequence | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """k (train_idx, heldout_idx) position splits of range(n); every position is held out exactly once.
 
     `n` is a count or a sequence (its length). With `groups` (one value per position, e.g. the speaker),
@@ -58,9 +59,16 @@ def _accepts_fold(fn: Callable) -> bool:
     return "fold" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def out_of_fold_predict(train_rows: Sequence, k: int, fit_and_predict: Callable[..., np.ndarray], *,
-                        test_rows: Sequence | None = None, groups: Sequence | None = None, seed: int = 0,
-                        progress: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+def out_of_fold_predict(
+    train_rows: Sequence,
+    k: int,
+    fit_and_predict: Callable[..., np.ndarray],
+    *,
+    test_rows: Sequence | None = None,
+    groups: Sequence | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Out-of-fold probabilities for `train_rows` and each fold model's probabilities for `test_rows`.
 
     `fit_and_predict(fit_rows, predict_rows) -> (len(predict_rows), C)` trains a fresh model on `fit_rows`
@@ -73,7 +81,9 @@ def out_of_fold_predict(train_rows: Sequence, k: int, fit_and_predict: Callable[
     test_rows = np.asarray([] if test_rows is None else test_rows, dtype=train_rows.dtype)
     leak = np.intersect1d(train_rows, test_rows)
     if len(leak):
-        raise ValueError(f"out_of_fold_predict: {len(leak)} rows are both training and test rows, e.g. {leak[:5].tolist()}")
+        raise ValueError(
+            f"out_of_fold_predict: {len(leak)} rows are both training and test rows, e.g. {leak[:5].tolist()}"
+        )
     pass_fold = _accepts_fold(fit_and_predict)
     oof, fold_outputs = None, []
     splits = kfold_indices(len(train_rows), k, seed=seed, groups=groups)
@@ -85,6 +95,6 @@ def out_of_fold_predict(train_rows: Sequence, k: int, fit_and_predict: Callable[
             raise ValueError(f"fit_and_predict returned shape {probs.shape} for {len(predict_rows)} rows (fold {i})")
         if oof is None:
             oof = np.full((len(train_rows), probs.shape[1]), np.nan, dtype=np.float64)
-        oof[held_idx] = probs[:len(held_idx)]
-        fold_outputs.append(probs[len(held_idx):])
+        oof[held_idx] = probs[: len(held_idx)]
+        fold_outputs.append(probs[len(held_idx) :])
     return oof, fold_outputs

@@ -31,8 +31,17 @@ def speaker_stats(source, kind: InputKind, rows_by_speaker: dict[str, np.ndarray
 
 
 class StoreDataset(Dataset):
-    def __init__(self, source, rows, labels, kind: InputKind, *, row_stats: dict[int, dict] | None = None,
-                 augment=None, seed: int = 0):
+    def __init__(
+        self,
+        source,
+        rows,
+        labels,
+        kind: InputKind,
+        *,
+        row_stats: dict[int, dict] | None = None,
+        augment=None,
+        seed: int = 0,
+    ):
         if not isinstance(kind, InputKind):
             raise TypeError(f"StoreDataset: kind must be an emorec.inputs.InputKind, got {type(kind).__name__}")
         self.source, self.kind = source, kind

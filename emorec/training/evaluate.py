@@ -12,7 +12,14 @@ from emorec.config import CorpusConfig, ExperimentConfig
 from emorec.corpora.labels import get_label_set
 from emorec.corpora.splits import SplitSpec, make_folds
 from emorec.inputs import MODALITIES, input_from_meta
-from emorec.training.unimodal import ModalityData, dataset_for, fusion_inputs, load_store, probs_frame, speaker_row_stats
+from emorec.training.unimodal import (
+    ModalityData,
+    dataset_for,
+    fusion_inputs,
+    load_store,
+    probs_frame,
+    speaker_row_stats,
+)
 
 
 def load_run_config(run_dir: Path) -> ExperimentConfig:
@@ -57,14 +64,24 @@ def predict_fold(run_dir: Path, fold: str, data: ModalityData, test_ids: list[st
     return probs
 
 
-def evaluate_run(run_dir: str | Path, corpus: str, root: str, *, split: str = "all", out: str | Path | None = None,
-                 corpus_options: dict | None = None, workers: int = 1) -> dict:
+def evaluate_run(
+    run_dir: str | Path,
+    corpus: str,
+    root: str,
+    *,
+    split: str = "all",
+    out: str | Path | None = None,
+    corpus_options: dict | None = None,
+    workers: int = 1,
+) -> dict:
     from emorec.training.metrics import classification_metrics, summarise_folds
     from emorec.training.report import write_report
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
-    folds_trained = sorted(p.name for p in (run_dir / "folds").iterdir() if p.is_dir()) if (run_dir / "folds").exists() else []
+    folds_trained = (
+        sorted(p.name for p in (run_dir / "folds").iterdir() if p.is_dir()) if (run_dir / "folds").exists() else []
+    )
     if not folds_trained:
         raise FileNotFoundError(f"{run_dir} holds no trained folds (folds/<name>/)")
     ecfg = cfg.model_copy(update={"corpus": CorpusConfig(name=corpus, root=root, options=corpus_options or {})})
@@ -77,7 +94,9 @@ def evaluate_run(run_dir: str | Path, corpus: str, root: str, *, split: str = "a
         tests = {f: (list(data.order), "every utterance of the evaluated root") for f in folds_trained}
     else:
         spec = cfg.split if split == "config" else SplitSpec(kind=split)
-        tests = {f.name: (f.test, f.leakage.statement) for f in make_folds(data.utterances, spec) if f.name in folds_trained}
+        tests = {
+            f.name: (f.test, f.leakage.statement) for f in make_folds(data.utterances, spec) if f.name in folds_trained
+        }
         if not tests:
             raise ValueError(f"split {split!r} on {root} has no fold named like the run's folds {folds_trained}")
     per_fold, rows = {}, []

@@ -50,8 +50,10 @@ def check_corpus(cfg: ExperimentConfig):
     pp = cfg.preprocess_config()
     corpus = read_corpus(pp.corpus, pp.root, **pp.corpus_options)
     if not corpus.utterances:
-        raise ValueError(f"corpus {pp.corpus!r} at {pp.root}: no utterances found ({len(corpus.problems)} problems while "
-                         f"reading; `emorec data stats --corpus {pp.corpus} --root {pp.root}` lists them)")
+        raise ValueError(
+            f"corpus {pp.corpus!r} at {pp.root}: no utterances found ({len(corpus.problems)} problems while "
+            f"reading; `emorec data stats --corpus {pp.corpus} --root {pp.root}` lists them)"
+        )
     if cfg.label_set == OBSERVED:  # resolved once, into config.yaml: evaluate and export see the same classes
         labels = sorted({u.label for u in corpus.utterances if u.label})
         cfg = cfg.model_copy(update={"label_set": {"name": OBSERVED, "classes": labels}})
@@ -59,9 +61,11 @@ def check_corpus(cfg: ExperimentConfig):
     kept, dropped = label_set.apply(corpus.utterances)
     classes = sorted({u.label for u in kept})
     if len(classes) < 2:  # e.g. the default iemocap4 on another corpus: nothing, or one class, left to learn
-        raise ValueError(f"label set {label_set.name} {list(label_set.classes)} keeps {len(kept)} utterances "
-                         f"of {cfg.corpus.name} in {len(classes)} class(es) {classes} and drops the labels {sorted(set(dropped))[:20]}; "
-                         f"set `label_set:` to the classes to learn (a built-in name, a YAML file, or a mapping with `classes:`)")
+        raise ValueError(
+            f"label set {label_set.name} {list(label_set.classes)} keeps {len(kept)} utterances "
+            f"of {cfg.corpus.name} in {len(classes)} class(es) {classes} and drops the labels {sorted(set(dropped))[:20]}; "
+            f"set `label_set:` to the classes to learn (a built-in name, a YAML file, or a mapping with `classes:`)"
+        )
     make_folds(kept, cfg.split)  # the split is feasible on this corpus
     return cfg, label_set, corpus
 
@@ -75,8 +79,9 @@ def prepare(cfg: ExperimentConfig, out: Path, workers: int = 1) -> Experiment:
     if is_global_zero():
         out.mkdir(parents=True, exist_ok=True)
         dump_config(cfg, out / "config.yaml")
-        store = preprocess_utterances(corpus.utterances, pp, workers=workers, store_dir=pp.store_dir(),
-                                      reader_problems=len(corpus.problems))
+        store = preprocess_utterances(
+            corpus.utterances, pp, workers=workers, store_dir=pp.store_dir(), reader_problems=len(corpus.problems)
+        )
     else:  # the other processes of a distributed run read the store rank 0 builds
         wait_for_file(pp.store_dir() / COMPLETE)
         store = FeatureStore.open(pp.store_dir())
@@ -108,8 +113,12 @@ def planned_fusions(cfg: ExperimentConfig, available) -> dict[str, list[str]]:
 def _test_metrics(data, probs: dict[str, pd.DataFrame], classes, y_train) -> dict:
     from emorec.training.metrics import classification_metrics
 
-    return {key: classification_metrics(data.labels_of(df.utt_id), df[[f"p_{c}" for c in classes]].to_numpy().argmax(1),
-                                        classes, y_train) for key, df in probs.items()}
+    return {
+        key: classification_metrics(
+            data.labels_of(df.utt_id), df[[f"p_{c}" for c in classes]].to_numpy().argmax(1), classes, y_train
+        )
+        for key, df in probs.items()
+    }
 
 
 def _fuse(exp: Experiment, fold_dir: Path, outs: dict, fusions: dict) -> tuple[dict, dict]:
@@ -117,11 +126,17 @@ def _fuse(exp: Experiment, fold_dir: Path, outs: dict, fusions: dict) -> tuple[d
     cfg, data, classes = exp.cfg, exp.data, list(exp.label_set.classes)
     test_probs, drops = {}, {}
     for key, mods in fusions.items():
-        inputs = {part: fusion_inputs({m: getattr(outs[m], part) for m in mods}, mods, data.order, classes,
-                                      cfg.fusion.missing) for part in ("oof", "val", "test")}
+        inputs = {
+            part: fusion_inputs(
+                {m: getattr(outs[m], part) for m in mods}, mods, data.order, classes, cfg.fusion.missing
+            )
+            for part in ("oof", "val", "test")
+        }
         model = fit_fusion(data, inputs["oof"], inputs["val"], cfg.fusion, fold_dir / key, classes, mods, seed=cfg.seed)
         probs = predict_fusion(model, inputs["test"])
-        test_probs[key] = pd.DataFrame({"utt_id": inputs["test"].utt_ids, **{f"p_{c}": probs[:, i] for i, c in enumerate(classes)}})
+        test_probs[key] = pd.DataFrame(
+            {"utt_id": inputs["test"].utt_ids, **{f"p_{c}": probs[:, i] for i, c in enumerate(classes)}}
+        )
         drops[key] = {m: int(n) for m, n in inputs["test"].dropped.items()}
         _unit_done()
     return test_probs, drops
@@ -158,8 +173,16 @@ def run_fold(exp: Experiment, fold: Fold) -> dict:
     classes = list(exp.label_set.classes)
     outs = {}
     for modality, mcfg in cfg.enabled_models().items():
-        outs[modality] = fit_unimodal(data, modality, mcfg, fold, fold_dir / modality, classes,
-                                      crossfit_folds=cfg.fusion.crossfit_folds if cfg.fusion.enabled else 0, seed=cfg.seed)
+        outs[modality] = fit_unimodal(
+            data,
+            modality,
+            mcfg,
+            fold,
+            fold_dir / modality,
+            classes,
+            crossfit_folds=cfg.fusion.crossfit_folds if cfg.fusion.enabled else 0,
+            seed=cfg.seed,
+        )
         _unit_done()
     test_probs = {m: o.test for m, o in outs.items()}
     fused, drops = _fuse(exp, fold_dir, outs, planned_fusions(cfg, outs))
@@ -173,9 +196,12 @@ def run_fold(exp: Experiment, fold: Fold) -> dict:
 
 def normalisation_statements(cfg) -> list[str]:
     """What per-speaker normalisation takes from the test side (it is stated beside the split's leakage)."""
-    return [f"{m}: inputs standardised per speaker; each speaker's statistics, the test speakers' included, come "
-            f"from all of that speaker's recordings in the corpus (labels unused)"
-            for m, mc in cfg.models.items() if mc.enabled and mc.normalise == "speaker"]
+    return [
+        f"{m}: inputs standardised per speaker; each speaker's statistics, the test speakers' included, come "
+        f"from all of that speaker's recordings in the corpus (labels unused)"
+        for m, mc in cfg.models.items()
+        if mc.enabled and mc.normalise == "speaker"
+    ]
 
 
 def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) -> dict:
@@ -210,9 +236,17 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
     keys = list(dict.fromkeys(k for m in per_fold.values() for k in m))
     for key in keys:
         results = [per_fold[f][key] for f in per_fold if key in per_fold[f]]
-        metrics[key] = results[0] | {"folds": {f: per_fold[f][key] for f in per_fold}} if len(results) == 1 else summarise_folds(results)
+        metrics[key] = (
+            results[0] | {"folds": {f: per_fold[f][key] for f in per_fold}}
+            if len(results) == 1
+            else summarise_folds(results)
+        )
     metrics["curves"] = {
-        key: [str(p.relative_to(out)) for f in per_fold if (p := Path(out) / "folds" / f / key / "fit" / "metrics.csv").exists()]
+        key: [
+            str(p.relative_to(out))
+            for f in per_fold
+            if (p := Path(out) / "folds" / f / key / "fit" / "metrics.csv").exists()
+        ]
         for key in keys
     }
     _write_json(Path(out) / "metrics.json", metrics)

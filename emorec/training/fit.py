@@ -31,6 +31,7 @@ from emorec.training.fit_config import RESUMABLE_CHANGES, FitConfig
 from emorec.training.module import EmotionClassifier, StderrProgressBar
 from emorec.training.progress import run_progress
 
+
 class _DropTips(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return "Tip:" not in record.getMessage()
@@ -56,7 +57,7 @@ class FitResult:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FitResult":
+    def from_dict(cls, d: dict) -> FitResult:
         d = dict(d)
         for k in ("best_ckpt", "metrics_csv", "last_ckpt"):
             if d.get(k) is not None:
@@ -81,8 +82,12 @@ def class_weights_for(labels: np.ndarray, num_classes: int) -> np.ndarray:
 def _sampler(labels: np.ndarray, seed: int) -> WeightedRandomSampler:
     counts = np.bincount(labels)
     weights = 1.0 / counts[labels]
-    return WeightedRandomSampler(torch.as_tensor(weights, dtype=torch.double), num_samples=len(labels),
-                                 replacement=True, generator=torch.Generator().manual_seed(seed))
+    return WeightedRandomSampler(
+        torch.as_tensor(weights, dtype=torch.double),
+        num_samples=len(labels),
+        replacement=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
 def _check_config(out_dir: Path, cfg: FitConfig) -> None:
@@ -93,8 +98,10 @@ def _check_config(out_dir: Path, cfg: FitConfig) -> None:
         diff = {k for k in set(stored) | set(current) if k not in RESUMABLE_CHANGES and stored.get(k) != current.get(k)}
         if diff:
             detail = ", ".join(f"{k}: {stored.get(k)!r} -> {current.get(k)!r}" for k in sorted(diff))
-            raise ValueError(f"{out_dir} holds a training run with a different configuration ({detail}); "
-                             f"use another output directory or delete {out_dir} to start over")
+            raise ValueError(
+                f"{out_dir} holds a training run with a different configuration ({detail}); "
+                f"use another output directory or delete {out_dir} to start over"
+            )
     path.write_text(json.dumps(current, indent=1))
 
 
@@ -102,8 +109,9 @@ def merge_csv_logs(out_dir: Path) -> Path:
     """One row per epoch from all CSVLogger versions (a resumed version overrides the epochs it repeats)."""
     out = Path(out_dir) / "metrics.csv"
     parts = []
-    for v, csv in enumerate(sorted((Path(out_dir) / "logs").glob("version_*/metrics.csv"),
-                                   key=lambda p: int(p.parent.name.split("_")[-1]))):
+    for v, csv in enumerate(
+        sorted((Path(out_dir) / "logs").glob("version_*/metrics.csv"), key=lambda p: int(p.parent.name.split("_")[-1]))
+    ):
         df = pd.read_csv(csv)
         if "epoch" in df and len(df):
             parts.append(df.assign(_version=v))
@@ -119,8 +127,15 @@ def merge_csv_logs(out_dir: Path) -> Path:
     return out
 
 
-def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset | None, num_classes: int,
-        cfg: FitConfig | dict | None = None, out_dir: str | Path = "fit", callbacks: list | None = None) -> FitResult:
+def fit(
+    model: nn.Module,
+    train_ds: Dataset,
+    val_ds: Dataset | None,
+    num_classes: int,
+    cfg: FitConfig | dict | None = None,
+    out_dir: str | Path = "fit",
+    callbacks: list | None = None,
+) -> FitResult:
     """Train `model` (a registry model or an EmotionClassifier) and return where its best checkpoint is.
 
     Resumes from out_dir/last.ckpt when a previous call did not finish; returns the stored result without
@@ -142,19 +157,39 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset | None, num_classes
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(f"fit: training labels must be in [0, {num_classes}), got [{labels.min()}, {labels.max()}]")
     weights = class_weights_for(labels, num_classes) if cfg.balance == "weighted_loss" else None
-    module = model if isinstance(model, EmotionClassifier) else EmotionClassifier(
-        model, num_classes, lr=cfg.lr, weight_decay=cfg.weight_decay, class_weights=weights,
-        optimizer=cfg.optimizer, schedule=cfg.schedule)
+    module = (
+        model
+        if isinstance(model, EmotionClassifier)
+        else EmotionClassifier(
+            model,
+            num_classes,
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            class_weights=weights,
+            optimizer=cfg.optimizer,
+            schedule=cfg.schedule,
+        )
+    )
     train_loader, val_loader = _loaders(train_ds, val_ds, labels, cfg)
     ckpt_cb, early, callbacks = _callbacks(out_dir, cfg, val_loader is not None, callbacks)
     progress = run_progress()
     trainer = L.Trainer(
-        max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, strategy=cfg.strategy,
-        num_nodes=cfg.num_nodes, precision=cfg.precision, deterministic=cfg.deterministic,
-        logger=CSVLogger(out_dir, name="logs"), callbacks=callbacks + ([progress.callback(out_dir)] if progress else []),
-        enable_progress_bar=cfg.enable_progress_bar and progress is None, enable_model_summary=False,
-        max_time=cfg.max_time, num_sanity_val_steps=0, gradient_clip_val=cfg.gradient_clip_val,
-        log_every_n_steps=max(1, min(50, len(train_loader))), default_root_dir=out_dir,
+        max_epochs=cfg.epochs,
+        accelerator=cfg.accelerator,
+        devices=cfg.devices,
+        strategy=cfg.strategy,
+        num_nodes=cfg.num_nodes,
+        precision=cfg.precision,
+        deterministic=cfg.deterministic,
+        logger=CSVLogger(out_dir, name="logs"),
+        callbacks=callbacks + ([progress.callback(out_dir)] if progress else []),
+        enable_progress_bar=cfg.enable_progress_bar and progress is None,
+        enable_model_summary=False,
+        max_time=cfg.max_time,
+        num_sanity_val_steps=0,
+        gradient_clip_val=cfg.gradient_clip_val,
+        log_every_n_steps=max(1, min(50, len(train_loader))),
+        default_root_dir=out_dir,
     )
     last = out_dir / "last.ckpt"
     trainer.fit(module, train_loader, val_loader, ckpt_path=last if last.exists() else None)
@@ -183,20 +218,33 @@ def _loaders(train_ds: Dataset, val_ds: Dataset | None, labels: np.ndarray, cfg:
     sampler included) across the processes."""
     sampler = _sampler(labels, cfg.seed) if cfg.balance == "sampler" else None
     bs, workers = cfg.batch_size, cfg.num_workers
-    train = DataLoader(train_ds, batch_size=bs, shuffle=sampler is None, sampler=sampler, num_workers=workers,
-                       drop_last=len(train_ds) > bs and len(train_ds) % bs == 1, persistent_workers=workers > 0)
-    val = None if val_ds is None or len(val_ds) == 0 else DataLoader(
-        val_ds, batch_size=bs, shuffle=False, num_workers=workers, persistent_workers=workers > 0)
+    train = DataLoader(
+        train_ds,
+        batch_size=bs,
+        shuffle=sampler is None,
+        sampler=sampler,
+        num_workers=workers,
+        drop_last=len(train_ds) > bs and len(train_ds) % bs == 1,
+        persistent_workers=workers > 0,
+    )
+    val = (
+        None
+        if val_ds is None or len(val_ds) == 0
+        else DataLoader(val_ds, batch_size=bs, shuffle=False, num_workers=workers, persistent_workers=workers > 0)
+    )
     return train, val
 
 
 def _callbacks(out_dir: Path, cfg: FitConfig, validated: bool, extra: list | None):
     monitor = cfg.monitor if validated else "train_loss"
     mode = "min" if monitor.endswith("loss") else "max"
-    ckpt_cb = ModelCheckpoint(dirpath=out_dir, filename="best", monitor=monitor, mode=mode, save_top_k=1,
-                              enable_version_counter=False)
+    ckpt_cb = ModelCheckpoint(
+        dirpath=out_dir, filename="best", monitor=monitor, mode=mode, save_top_k=1, enable_version_counter=False
+    )
     # every epoch's state, for resuming (save_last on the monitored callback only saves on improvement)
-    last_cb = ModelCheckpoint(dirpath=out_dir, filename="last", monitor=None, save_top_k=1, enable_version_counter=False)
+    last_cb = ModelCheckpoint(
+        dirpath=out_dir, filename="last", monitor=None, save_top_k=1, enable_version_counter=False
+    )
     callbacks = [ckpt_cb, last_cb, *(extra or [])]
     early = None
     if cfg.patience is not None and validated:
@@ -214,8 +262,11 @@ def _result(out_dir: Path, cfg: FitConfig, trainer, ckpt_cb, early) -> FitResult
     stopped_early = bool(early is not None and early.stopped_epoch > 0)
     result = FitResult(
         best_ckpt=Path(ckpt_cb.best_model_path) if ckpt_cb.best_model_path else last,
-        best_score=None if score is None else float(score), epochs_run=int(trainer.current_epoch),
-        metrics_csv=metrics_csv, stopped_early=stopped_early, last_ckpt=last if last.exists() else None,
+        best_score=None if score is None else float(score),
+        epochs_run=int(trainer.current_epoch),
+        metrics_csv=metrics_csv,
+        stopped_early=stopped_early,
+        last_ckpt=last if last.exists() else None,
     )
     if is_global_zero() and not trainer.interrupted and (stopped_early or result.epochs_run >= cfg.epochs):
         (out_dir / DONE_FILE).write_text(json.dumps(result.to_dict(), indent=1))
@@ -223,15 +274,27 @@ def _result(out_dir: Path, cfg: FitConfig, trainer, ckpt_cb, early) -> FitResult
     return result
 
 
-def predict_proba(model: nn.Module, ds: Dataset, batch_size: int = 64, accelerator: str = "auto",
-                  num_workers: int = 0, progress: bool = False) -> np.ndarray:
+def predict_proba(
+    model: nn.Module,
+    ds: Dataset,
+    batch_size: int = 64,
+    accelerator: str = "auto",
+    num_workers: int = 0,
+    progress: bool = False,
+) -> np.ndarray:
     """Softmax probabilities (N, C) for every item of `ds`, in order (batch prediction through Lightning)."""
     if len(ds) == 0:
         raise ValueError("predict_proba: the dataset is empty")
     module = model if isinstance(model, EmotionClassifier) else EmotionClassifier(model)
-    trainer = L.Trainer(accelerator=accelerator, devices=1, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=progress, enable_model_summary=False,
-                        callbacks=[StderrProgressBar()] if progress else None)
+    trainer = L.Trainer(
+        accelerator=accelerator,
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        callbacks=[StderrProgressBar()] if progress else None,
+    )
     loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=num_workers)
     batches = trainer.predict(module, loader)
     return torch.cat([b.float().cpu() for b in batches]).numpy()
@@ -247,7 +310,7 @@ def load_best(model: nn.Module, ckpt: str | Path) -> nn.Module:
     if isinstance(model, EmotionClassifier):
         model.load_state_dict(state, strict=False)
         return model
-    inner = {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
+    inner = {k[len("model.") :]: v for k, v in state.items() if k.startswith("model.")}
     model.load_state_dict(inner, strict=True)
     return model
 

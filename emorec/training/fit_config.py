@@ -7,8 +7,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 # FitConfig fields that may change between a run and its continuation (all others must match)
-RESUMABLE_CHANGES = {"epochs", "accelerator", "devices", "num_workers", "enable_progress_bar", "max_time", "strategy",
-                     "num_nodes"}
+RESUMABLE_CHANGES = {
+    "epochs",
+    "accelerator",
+    "devices",
+    "num_workers",
+    "enable_progress_bar",
+    "max_time",
+    "strategy",
+    "num_nodes",
+}
 
 
 class FitConfig(BaseModel):
@@ -24,7 +32,9 @@ class FitConfig(BaseModel):
     seed: int = 0
     accelerator: str = "auto"
     devices: int | str | list[int] = "auto"  # per node; with several, `batch_size` is per process
-    strategy: str = "auto"  # Lightning strategy: "ddp" (several processes, gloo on CPU / nccl on GPUs), "ddp_spawn", ...
+    strategy: str = (
+        "auto"  # Lightning strategy: "ddp" (several processes, gloo on CPU / nccl on GPUs), "ddp_spawn", ...
+    )
     num_nodes: int = 1
     num_workers: int = 0
     precision: int | str = "32-true"

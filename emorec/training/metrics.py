@@ -11,7 +11,7 @@ Labels may be class indices (0..C-1) or class names from `classes`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -61,8 +61,15 @@ def classification_metrics(y_true, y_pred, classes: Sequence[str], y_train=None)
         "chance": 1.0 / c,
         "n_test": int(len(t)),
         "classes": classes,
-        "per_class": {cls: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
-                            "support": int(support[i])} for i, cls in enumerate(classes)},
+        "per_class": {
+            cls: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, cls in enumerate(classes)
+        },
         "confusion": conf.tolist(),
     }
 

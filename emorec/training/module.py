@@ -30,8 +30,16 @@ class EmotionClassifier(L.LightningModule):
     """Wraps a registry model: cross-entropy (optionally class-weighted), Adam or AdamW with an optional warm-up
     and linear decay, WA/UA validation metrics."""
 
-    def __init__(self, model: nn.Module, num_classes: int | None = None, lr: float = 1e-3, weight_decay: float = 0.0,
-                 class_weights=None, optimizer: str = "adam", schedule: str = "constant"):
+    def __init__(
+        self,
+        model: nn.Module,
+        num_classes: int | None = None,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        class_weights=None,
+        optimizer: str = "adam",
+        schedule: str = "constant",
+    ):
         super().__init__()
         self.model, self.num_classes, self.lr, self.weight_decay = model, num_classes, lr, weight_decay
         self.optimizer_name, self.schedule = optimizer, schedule
@@ -60,8 +68,15 @@ class EmotionClassifier(L.LightningModule):
     def validation_step(self, batch, batch_idx):
         x, y = batch
         logits = self(x)
-        self.log("val_loss", self._loss(logits, y), on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y),
-                 sync_dist=True)
+        self.log(
+            "val_loss",
+            self._loss(logits, y),
+            on_step=False,
+            on_epoch=True,
+            prog_bar=True,
+            batch_size=len(y),
+            sync_dist=True,
+        )
         self._val_preds.append(logits.argmax(1).detach().cpu())
         self._val_true.append(y.detach().cpu())
 
@@ -88,7 +103,9 @@ class EmotionClassifier(L.LightningModule):
             return opt
         total = max(2, int(self.trainer.estimated_stepping_batches))
         warm = max(1, total // 10)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm))))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm)))
+        )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
 
@@ -96,8 +113,16 @@ class StderrProgressBar(TQDMProgressBar):
     """Lightning's tqdm bars, written to stderr."""
 
     def _bar(self, desc, position, leave, **kw):
-        return Tqdm(desc=desc, position=position, disable=self.is_disabled, leave=leave, dynamic_ncols=True,
-                    file=sys.stderr, bar_format=self.BAR_FORMAT, **kw)
+        return Tqdm(
+            desc=desc,
+            position=position,
+            disable=self.is_disabled,
+            leave=leave,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            bar_format=self.BAR_FORMAT,
+            **kw,
+        )
 
     def init_sanity_tqdm(self):
         return self._bar(self.sanity_check_description, 2 * self.process_position, False)

@@ -29,20 +29,30 @@ def _train_one(cfg: ExperimentConfig, key: str, out: Path, workers: int) -> dict
     exp = prepare(sub, out / "corpora" / key, workers=workers)
     folds = make_folds(exp.data.utterances, sub.split)
     if len(folds) != 1:
-        raise ValueError(f"models.{key}: a pooled experiment trains one model per recogniser; its split makes "
-                         f"{len(folds)} folds (use a hold-out split: session, official, random)")
+        raise ValueError(
+            f"models.{key}: a pooled experiment trains one model per recogniser; its split makes "
+            f"{len(folds)} folds (use a hold-out split: session, official, random)"
+        )
     fold = folds[0]
     classes = list(exp.label_set.classes)
-    outs = fit_unimodal(exp.data, key, sub.models[key], fold, out / "folds" / FOLD / key, classes, crossfit_folds=0,
-                        seed=cfg.seed)
+    outs = fit_unimodal(
+        exp.data, key, sub.models[key], fold, out / "folds" / FOLD / key, classes, crossfit_folds=0, seed=cfg.seed
+    )
     y_val = exp.data.labels_of(outs.val.utt_id)
     p_val = outs.val[[f"p_{c}" for c in classes]].to_numpy()
     t = fit_temperature(p_val, y_val)
     metrics = _test_metrics(exp.data, {key: outs.test}, classes, exp.data.labels_of(fold.train))[key]
-    metrics.update(corpus=sub.corpus.name, temperature=t, val_nll=nll(p_val, y_val, 1.0), val_nll_calibrated=nll(p_val, y_val, t))
+    metrics.update(
+        corpus=sub.corpus.name, temperature=t, val_nll=nll(p_val, y_val, 1.0), val_nll_calibrated=nll(p_val, y_val, t)
+    )
     _write_json(out / "folds" / FOLD / key / "calibration.json", {"temperature": t, "val_n": int(len(y_val))})
-    return {"metrics": metrics, "temperature": t, "leakage": f"{key} ({sub.corpus.name}): {fold.leakage.statement}",
-            "speaker_independent": fold.leakage.speaker_independent, "classes": classes}
+    return {
+        "metrics": metrics,
+        "temperature": t,
+        "leakage": f"{key} ({sub.corpus.name}): {fold.leakage.statement}",
+        "speaker_independent": fold.leakage.speaker_independent,
+        "classes": classes,
+    }
 
 
 def _save_pool(cfg: ExperimentConfig, out: Path, trained: dict[str, dict]) -> dict:
@@ -51,20 +61,31 @@ def _save_pool(cfg: ExperimentConfig, out: Path, trained: dict[str, dict]) -> di
     weights = [float(cfg.fusion.weights.get(m, 1.0)) for m in modalities]
     classes = next(iter(trained.values()))["classes"]
     kwargs = {"num_modalities": len(modalities), "temperatures": temperatures, "modality_weights": weights}
-    meta = ModelMeta(name="log_linear_pool", modality="fusion", num_classes=len(classes), kwargs=kwargs,
-                     classes=classes, input={"modalities": modalities})
+    meta = ModelMeta(
+        name="log_linear_pool",
+        modality="fusion",
+        num_classes=len(classes),
+        kwargs=kwargs,
+        classes=classes,
+        input={"modalities": modalities},
+    )
     if is_global_zero():
-        save_model_dir(get_model("log_linear_pool", len(classes), **kwargs), out / "folds" / FOLD / "fusion" / "model", meta)
-    return {"method": "log-linear pooling of temperature-calibrated recognisers (no aligned multimodal test data: "
-                      "not evaluated as a whole)", "modalities": modalities, "temperatures": temperatures, "weights": weights}
+        save_model_dir(
+            get_model("log_linear_pool", len(classes), **kwargs), out / "folds" / FOLD / "fusion" / "model", meta
+        )
+    return {
+        "method": "log-linear pooling of temperature-calibrated recognisers (no aligned multimodal test data: "
+        "not evaluated as a whole)",
+        "modalities": modalities,
+        "temperatures": temperatures,
+        "weights": weights,
+    }
 
 
 def run_pooled(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) -> dict:
     """Everything `emorec train` does for an experiment whose recognisers have corpora of their own."""
-    from emorec.training.experiment import _write_json
+    from emorec.training.experiment import _write_json, check_corpus
     from emorec.training.report import write_report
-
-    from emorec.training.experiment import check_corpus
 
     out = Path(out)
     for key in cfg.enabled_models():  # every corpus, label set and split is checked before any training
@@ -80,9 +101,12 @@ def run_pooled(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) -> d
         fusion = _save_pool(cfg, out, trained) if cfg.fusion.enabled and len(trained) >= 2 else None
         progress.unit_done()
     metrics: dict = {
-        "protocol": cfg.protocol or cfg.name, "experiment": cfg.name,
-        "label_set": {"name": str(cfg.label_set if isinstance(cfg.label_set, str) else cfg.label_set.get("name")),
-                      "classes": next(iter(trained.values()))["classes"]},
+        "protocol": cfg.protocol or cfg.name,
+        "experiment": cfg.name,
+        "label_set": {
+            "name": str(cfg.label_set if isinstance(cfg.label_set, str) else cfg.label_set.get("name")),
+            "classes": next(iter(trained.values()))["classes"],
+        },
         "split": {"kind": "per corpus", "folds": [FOLD]},
         "leakage": [t["leakage"] for t in trained.values()],
         "speaker_independent": all(t["speaker_independent"] for t in trained.values()),

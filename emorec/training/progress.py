@@ -49,14 +49,23 @@ class _FitCallback(Callback):
         best = trainer.checkpoint_callback.best_model_score if trainer.checkpoint_callback else None
         monitor = getattr(trainer.checkpoint_callback, "monitor", None)
         what = f", best {monitor} {float(best):.3f}" if best is not None else ""
-        self.progress.note(f"{self.label}: {trainer.current_epoch} epochs{what}, {time.perf_counter() - self.started:.0f} s")
+        self.progress.note(
+            f"{self.label}: {trainer.current_epoch} epochs{what}, {time.perf_counter() - self.started:.0f} s"
+        )
 
 
 class RunProgress:
     def __init__(self, units: int, log_file: Path | None = None, stream=None):
         self.enabled = is_global_zero()
-        self.bar = tqdm(total=units, unit="unit", desc="train", file=stream or sys.stderr, dynamic_ncols=True,
-                        disable=not self.enabled, bar_format="{desc} |{bar:20}| {n_fmt}/{total_fmt} units [{elapsed}]")
+        self.bar = tqdm(
+            total=units,
+            unit="unit",
+            desc="train",
+            file=stream or sys.stderr,
+            dynamic_ncols=True,
+            disable=not self.enabled,
+            bar_format="{desc} |{bar:20}| {n_fmt}/{total_fmt} units [{elapsed}]",
+        )
         self.log_file, self._handler = log_file, None
 
     def __enter__(self) -> RunProgress:

@@ -25,9 +25,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 KNOWN_MODELS = {
     "frame": "Frame (face)",
@@ -36,14 +36,19 @@ KNOWN_MODELS = {
     "fusion": "Fusion (frame + audio + text)",
     "audio_text": "Fusion (audio + text)",
 }
-COLUMNS = [("accuracy", "WA"), ("unweighted_accuracy", "UA"), ("macro_f1", "Macro-F1"), ("weighted_f1", "Weighted-F1"),
-           ("majority_baseline", "Majority baseline"), ("chance", "Chance")]
+COLUMNS = [
+    ("accuracy", "WA"),
+    ("unweighted_accuracy", "UA"),
+    ("macro_f1", "Macro-F1"),
+    ("weighted_f1", "Weighted-F1"),
+    ("majority_baseline", "Majority baseline"),
+    ("chance", "Chance"),
+]
 
 
 def model_keys(metrics: dict) -> list[str]:
     known = [k for k in KNOWN_MODELS if isinstance(metrics.get(k), dict)]
-    extra = sorted(k for k, v in metrics.items()
-                   if k not in KNOWN_MODELS and isinstance(v, dict) and "accuracy" in v)
+    extra = sorted(k for k, v in metrics.items() if k not in KNOWN_MODELS and isinstance(v, dict) and "accuracy" in v)
     return known + extra
 
 
@@ -73,8 +78,15 @@ def plot_confusion(confusion, classes: list[str], title: str, path: Path) -> Pat
     ax.set_title(title)
     for i in range(conf.shape[0]):
         for j in range(conf.shape[1]):
-            ax.text(j, i, f"{int(conf[i, j])}\n{norm[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                    color="white" if norm[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{int(conf[i, j])}\n{norm[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if norm[i, j] > 0.5 else "black",
+            )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -98,7 +110,7 @@ def plot_curves(csvs: list[Path], title: str, path: Path) -> Path | None:
     if not tables:
         return None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for i, (csv, t) in enumerate(tables):
+    for i, (_csv, t) in enumerate(tables):
         tag = f" #{i + 1}" if len(tables) > 1 else ""
         color = f"C{i % 10}"
         for col, style in (("train_loss", "-"), ("val_loss", "--")):
@@ -162,8 +174,10 @@ def _as_lines(value) -> list[str]:
 
 def _split_html(split) -> str:
     if isinstance(split, dict):
-        rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v) if not isinstance(v, str) else v)}</td></tr>"
-                       for k, v in split.items())
+        rows = "".join(
+            f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v) if not isinstance(v, str) else v)}</td></tr>"
+            for k, v in split.items()
+        )
         return f"<table class='kv'>{rows}</table>"
     return f"<p>{html.escape(str(split))}</p>" if split else "<p>–</p>"
 
@@ -172,10 +186,15 @@ def _per_class_html(m: dict) -> str:
     pc = m.get("per_class")
     if not isinstance(pc, dict) or not pc:
         return ""
-    rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{100 * v.get('precision', 0):.1f}</td><td>{100 * v.get('recall', 0):.1f}</td>"
-                   f"<td>{100 * v.get('f1', 0):.1f}</td><td>{v.get('support', '')}</td></tr>" for c, v in pc.items())
-    return ("<details><summary>per-class scores</summary><table><tr><th>class</th><th>precision</th><th>recall</th>"
-            f"<th>F1</th><th>support</th></tr>{rows}</table></details>")
+    rows = "".join(
+        f"<tr><td>{html.escape(c)}</td><td>{100 * v.get('precision', 0):.1f}</td><td>{100 * v.get('recall', 0):.1f}</td>"
+        f"<td>{100 * v.get('f1', 0):.1f}</td><td>{v.get('support', '')}</td></tr>"
+        for c, v in pc.items()
+    )
+    return (
+        "<details><summary>per-class scores</summary><table><tr><th>class</th><th>precision</th><th>recall</th>"
+        f"<th>F1</th><th>support</th></tr>{rows}</table></details>"
+    )
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -197,8 +216,9 @@ def write_report(run_dir: str | Path) -> Path:
 
     label_set = metrics.get("label_set")
     if isinstance(label_set, dict):
-        ls_html = (f"<b>{html.escape(str(label_set.get('name', '')))}</b>: "
-                   + html.escape(", ".join(str(c) for c in label_set.get("classes", []))))
+        ls_html = f"<b>{html.escape(str(label_set.get('name', '')))}</b>: " + html.escape(
+            ", ".join(str(c) for c in label_set.get("classes", []))
+        )
     else:
         ls_html = html.escape(str(label_set or "–"))
     leakage = _as_lines(metrics.get("leakage"))
@@ -215,22 +235,27 @@ def write_report(run_dir: str | Path) -> Path:
         if m.get("confusion"):
             conf_png = plot_confusion(m["confusion"], _classes(metrics, m), name, run_dir / f"confusion_{key}.png")
         curves_png = plot_curves(find_curve_csvs(run_dir, metrics, key), name, run_dir / f"curves_{key}.png")
-        sections.append(f"<section class='model'><h3>{html.escape(name)}</h3>{_img(conf_png)}{_img(curves_png)}"
-                        f"{_per_class_html(m)}</section>")
+        sections.append(
+            f"<section class='model'><h3>{html.escape(name)}</h3>{_img(conf_png)}{_img(curves_png)}"
+            f"{_per_class_html(m)}</section>"
+        )
 
-    table = (f"<table><tr><th>model</th>{head}<th>n test</th></tr>{''.join(rows)}</table>" if rows
-             else "<p>No model results in metrics.json.</p>")
+    table = (
+        f"<table><tr><th>model</th>{head}<th>n test</th></tr>{''.join(rows)}</table>"
+        if rows
+        else "<p>No model results in metrics.json.</p>"
+    )
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>emorec report: {html.escape(run_dir.name)}</title>
 <style>{CSS}</style></head><body>
 <h1>Emotion recognition report</h1><p class="note">{html.escape(str(run_dir))}</p>
-<h2>Protocol</h2><p>{html.escape(str(metrics.get('protocol', '–')))}</p>
-<h2>Split</h2>{_split_html(metrics.get('split'))}
+<h2>Protocol</h2><p>{html.escape(str(metrics.get("protocol", "–")))}</p>
+<h2>Split</h2>{_split_html(metrics.get("split"))}
 <div class="leak"><h3>Leakage statement</h3>{leak_html}</div>
 <h2>Label set</h2><p>{ls_html}</p>
 <h2>Results</h2>{table}
 <p class="note">Percentages on the test utterances. WA = accuracy, UA = mean per-class recall; ± is the standard
 deviation over folds. Majority baseline = always predicting the most frequent training label.</p>
-<h2>Per model</h2>{''.join(sections)}
+<h2>Per model</h2>{"".join(sections)}
 </body></html>"""
     out = run_dir / "report.html"
     out.write_text(page, encoding="utf-8")

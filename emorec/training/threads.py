@@ -4,6 +4,7 @@ small convolutional network with each candidate count and keeps the fastest (abo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -17,9 +18,17 @@ _CHOSEN: int | None = None
 
 def _probe_net() -> tuple[nn.Module, torch.Tensor]:
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
-                        nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                        nn.Linear(64, 4))
+    net = nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(64, 4),
+    )
     return net, torch.randn(16, 3, 48, 48)
 
 
@@ -60,10 +69,8 @@ def choose_threads(candidates: list[int] | None = None) -> int:
 
 def set_threads(value: str | int) -> int:
     """`--threads auto` (measure) or a number; the inter-op pool is one thread either way."""
-    try:
+    with contextlib.suppress(RuntimeError):  # already set (or parallel work already ran)
         torch.set_num_interop_threads(1)
-    except RuntimeError:  # already set (or parallel work already ran)
-        pass
     if str(value) == "auto":
         return choose_threads()
     n = int(value)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from collections import Counter
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -41,7 +40,18 @@ def manifest_utterances(man: pd.DataFrame) -> list[Utterance]:
     out = []
     for rec in man.to_dict("records"):
         kw = {k: _clean(v) for k, v in rec.items() if k in names}
-        for key in ("text", "speaker", "group", "dialog", "gender", "script", "split", "video_path", "audio_path", "sentence_wav"):
+        for key in (
+            "text",
+            "speaker",
+            "group",
+            "dialog",
+            "gender",
+            "script",
+            "split",
+            "video_path",
+            "audio_path",
+            "sentence_wav",
+        ):
             if kw.get(key) is None:
                 kw[key] = ""
         kw["evaluators"] = list(kw.get("evaluators") or [])
@@ -62,7 +72,7 @@ class ModalityData:
     dropped: dict[str, int]
 
     @classmethod
-    def from_store(cls, store, label_set: LabelSet) -> "ModalityData":
+    def from_store(cls, store, label_set: LabelSet) -> ModalityData:
         man = store.manifest
         utts = manifest_utterances(man)
         kept, dropped = label_set.apply(utts)
@@ -131,9 +141,9 @@ def speaker_row_stats(data: ModalityData, kind: InputKind, ids) -> dict:
 def _train_predict(data, kind, row_stats, mcfg, train_ids, val_ids, predict_sets, work_dir, seed, classes):
     import lightning as L
 
-    from emorec.training.fit import fit, load_best, predict_proba
     from emorec.models import get_model_checked
     from emorec.models.ensemble import Ensemble
+    from emorec.training.fit import fit, load_best, predict_proba
 
     ds_tr = dataset_for(data, kind, train_ids, row_stats, augment=mcfg.augment)
     ds_val = dataset_for(data, kind, val_ids, row_stats)
@@ -142,21 +152,34 @@ def _train_predict(data, kind, row_stats, mcfg, train_ids, val_ids, predict_sets
         L.seed_everything(seed + k, verbose=False)
         member = get_model_checked(mcfg.arch, len(classes), **mcfg.kwargs)
         fit_cfg = mcfg.fit.model_copy(update={"seed": seed + k})
-        res = fit(member, ds_tr, ds_val, len(classes), fit_cfg, work_dir if k == 0 else work_dir.with_name(f"{work_dir.name}_m{k}"))
+        res = fit(
+            member,
+            ds_tr,
+            ds_val,
+            len(classes),
+            fit_cfg,
+            work_dir if k == 0 else work_dir.with_name(f"{work_dir.name}_m{k}"),
+        )
         members.append(load_best(member, res.best_ckpt))
         results.append(res)
     model = members[0] if len(members) == 1 else Ensemble(members)
-    outs = [predict_proba(model, dataset_for(data, kind, ids, row_stats), batch_size=mcfg.fit.batch_size)
-            for ids in predict_sets]
+    outs = [
+        predict_proba(model, dataset_for(data, kind, ids, row_stats), batch_size=mcfg.fit.batch_size)
+        for ids in predict_sets
+    ]
     return model, outs, results
 
 
 def _load_outputs(out_file: Path) -> UnimodalOutputs:
     df = pd.read_parquet(out_file)
-    return UnimodalOutputs(**{p: df[df.part == p].drop(columns="part").reset_index(drop=True) for p in ("test", "val", "oof")})
+    return UnimodalOutputs(
+        **{p: df[df.part == p].drop(columns="part").reset_index(drop=True) for p in ("test", "val", "oof")}
+    )
 
 
-def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path, classes, *, crossfit_folds: int, seed: int) -> UnimodalOutputs:
+def fit_unimodal(
+    data: ModalityData, modality: str, mcfg, fold, model_dir: Path, classes, *, crossfit_folds: int, seed: int
+) -> UnimodalOutputs:
     """The fold's model for one modality (trained on the whole training side) and, for the fusion,
     out-of-fold outputs for the training utterances from `crossfit_folds` models that never saw them."""
     from emorec.models.saved import save_model_dir
@@ -174,14 +197,22 @@ def fit_unimodal(data: ModalityData, modality: str, mcfg, fold, model_dir: Path,
     if is_global_zero():
         save_model_dir(model, model_dir / "model", unimodal_meta(mcfg, modality, classes, kind))
     oof = _out_of_fold(data, kind, row_stats, mcfg, train_ids, val_ids, model_dir, crossfit_folds, seed, classes)
-    outs = UnimodalOutputs(probs_frame(test_ids, p_test, classes), probs_frame(val_ids, p_val, classes),
-                           probs_frame(train_ids, oof, classes))
-    _finish_unit(model_dir, {"modality": modality, "best_score": [r.best_score for r in res],
-                             "epochs": [r.epochs_run for r in res]}, outs)
+    outs = UnimodalOutputs(
+        probs_frame(test_ids, p_test, classes),
+        probs_frame(val_ids, p_val, classes),
+        probs_frame(train_ids, oof, classes),
+    )
+    _finish_unit(
+        model_dir,
+        {"modality": modality, "best_score": [r.best_score for r in res], "epochs": [r.epochs_run for r in res]},
+        outs,
+    )
     return outs
 
 
-def _out_of_fold(data, kind, row_stats, mcfg, train_ids, val_ids, model_dir, crossfit_folds, seed, classes) -> np.ndarray:
+def _out_of_fold(
+    data, kind, row_stats, mcfg, train_ids, val_ids, model_dir, crossfit_folds, seed, classes
+) -> np.ndarray:
     """Probabilities for every training utterance from cross-fitted models that did not see it (zeros without)."""
     from emorec.training.crossfit import kfold_indices
 
@@ -191,8 +222,9 @@ def _out_of_fold(data, kind, row_stats, mcfg, train_ids, val_ids, model_dir, cro
         for k, (tr_idx, ho_idx) in enumerate(splits):
             tr = [train_ids[i] for i in tr_idx]
             ho = [train_ids[i] for i in ho_idx]
-            _, (p_ho,), _ = _train_predict(data, kind, row_stats, mcfg, tr, val_ids, [ho], model_dir / f"oof{k}",
-                                           seed + 1 + k, classes)
+            _, (p_ho,), _ = _train_predict(
+                data, kind, row_stats, mcfg, tr, val_ids, [ho], model_dir / f"oof{k}", seed + 1 + k, classes
+            )
             oof[np.asarray(ho_idx)] = p_ho
     return oof
 
@@ -203,7 +235,9 @@ def _finish_unit(model_dir: Path, summary: dict, outs: UnimodalOutputs | None = 
     if is_global_zero():
         if outs is not None:
             parts = (("test", outs.test), ("val", outs.val), ("oof", outs.oof))
-            pd.concat([d.assign(part=p) for p, d in parts], ignore_index=True).to_parquet(model_dir / "outputs.parquet", index=False)
+            pd.concat([d.assign(part=p) for p, d in parts], ignore_index=True).to_parquet(
+                model_dir / "outputs.parquet", index=False
+            )
         _prune_checkpoints(model_dir)
         (model_dir / "done.json").write_text(json.dumps(summary))
     barrier()
@@ -216,8 +250,15 @@ def _prune_checkpoints(model_dir: Path) -> None:
 
 
 def unimodal_meta(mcfg, modality: str, classes, kind: InputKind) -> ModelMeta:
-    return ModelMeta(name=mcfg.arch, modality=modality, num_classes=len(classes), kwargs=dict(mcfg.kwargs),
-                     classes=list(classes), input=kind.meta().model_dump(mode="json"), ensemble=mcfg.ensemble)
+    return ModelMeta(
+        name=mcfg.arch,
+        modality=modality,
+        num_classes=len(classes),
+        kwargs=dict(mcfg.kwargs),
+        classes=list(classes),
+        input=kind.meta().model_dump(mode="json"),
+        ensemble=mcfg.ensemble,
+    )
 
 
 def fusion_inputs(probs: dict[str, pd.DataFrame], modalities, order, classes, missing: str):
@@ -227,10 +268,10 @@ def fusion_inputs(probs: dict[str, pd.DataFrame], modalities, order, classes, mi
 
 
 def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, classes, modalities, *, seed: int):
+    from emorec.models import get_model
     from emorec.models.saved import load_model_dir, save_model_dir
     from emorec.training.datasets import FusionDataset
     from emorec.training.fit import fit, load_best
-    from emorec.models import get_model
 
     saved = model_dir / "model"
     if (model_dir / "done.json").exists() and saved.exists():
@@ -244,8 +285,14 @@ def fit_fusion(data: ModalityData, train_in, val_in, fcfg, model_dir: Path, clas
     ds_val = FusionDataset(val_in.X, val_in.mask, data.labels_of(val_in.utt_ids))
     res = fit(model, ds_tr, ds_val, len(classes), fcfg.fit.model_copy(update={"seed": seed}), model_dir / "fit")
     load_best(model, res.best_ckpt)
-    meta = ModelMeta(name="fusion_transformer", modality="fusion", num_classes=len(classes), kwargs=kwargs,
-                     classes=list(classes), input={"modalities": list(modalities)})
+    meta = ModelMeta(
+        name="fusion_transformer",
+        modality="fusion",
+        num_classes=len(classes),
+        kwargs=kwargs,
+        classes=list(classes),
+        input={"modalities": list(modalities)},
+    )
     if is_global_zero():
         save_model_dir(model, saved, meta)
     _finish_unit(model_dir, {"best_score": res.best_score, "epochs": res.epochs_run})

@@ -63,8 +63,9 @@ def aligned_crop_region(face: Face, size: int, margin: float = 0.25, landmarks: 
     return SquareCrop(centre=centre, side=side, angle=angle, out_size=int(size))
 
 
-def aligned_face(rgb: np.ndarray, face: Face, size: int, margin: float = 0.25,
-                 landmarks: np.ndarray | None = None) -> np.ndarray:
+def aligned_face(
+    rgb: np.ndarray, face: Face, size: int, margin: float = 0.25, landmarks: np.ndarray | None = None
+) -> np.ndarray:
     """uint8 (size, size, 3) crop of `face` with the eyes level. Deterministic: the same frame and face give
     the same bytes. Parts of the square outside the frame repeat the frame's edge pixels."""
     rgb = check_rgb(rgb)

@@ -18,8 +18,9 @@ class SegmentFrames:
     indices: list[int]  # frame indices (position in a full decode)
 
 
-def read_segment_frames(path: str | Path, n: int = 7, start: float | None = None,
-                        end: float | None = None) -> SegmentFrames:
+def read_segment_frames(
+    path: str | Path, n: int = 7, start: float | None = None, end: float | None = None
+) -> SegmentFrames:
     """n frames evenly spaced over [start, end] seconds (None = clip start / end). Raises
     emorec.media.video.VideoError naming the file when it cannot be read; frames past the last decodable
     one are left out."""
@@ -34,12 +35,19 @@ def read_segment_frames(path: str | Path, n: int = 7, start: float | None = None
     indices = [i for i in wanted if i in result.frames]
     if not indices:
         raise VideoError("unreadable video", f"{path}: no frame decoded in [{start}, {end}] {result.error}".strip())
-    return SegmentFrames(frames=[result.frames[i] for i in indices], times=[i / info.fps for i in indices],
-                         indices=indices)
+    return SegmentFrames(
+        frames=[result.frames[i] for i in indices], times=[i / info.fps for i in indices], indices=indices
+    )
 
 
-def read_audio_energy(path: str | Path, start: float | None = None, end: float | None = None,
-                      sample_rate: int = 16000, hop_s: float = 0.01, window_s: float = 0.04) -> EnergyCurve:
+def read_audio_energy(
+    path: str | Path,
+    start: float | None = None,
+    end: float | None = None,
+    sample_rate: int = 16000,
+    hop_s: float = 0.01,
+    window_s: float = 0.04,
+) -> EnergyCurve:
     """Short-time RMS energy of a media file's audio over [start, end] seconds, times from the file's start.
     Raises emorec.media.audio.AudioError naming the file when it has no usable audio."""
     from emorec.media.audio import AudioSource
@@ -49,5 +57,6 @@ def read_audio_energy(path: str | Path, start: float | None = None, end: float |
         samples = source.read(start, end)
     finally:
         source.close()
-    return EnergyCurve.from_samples(samples, sample_rate, hop_s=hop_s, window_s=window_s,
-                                    start_time=0.0 if start is None else float(start))
+    return EnergyCurve.from_samples(
+        samples, sample_rate, hop_s=hop_s, window_s=window_s, start_time=0.0 if start is None else float(start)
+    )

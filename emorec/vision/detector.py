@@ -88,8 +88,9 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, t
         absorbed[0] = True
         group = remaining[absorbed]
         w = scores[group] / scores[group].sum()
-        merged.append(((boxes[group] * w[:, None]).sum(0), (keypoints[group] * w[:, None, None]).sum(0),
-                       float(scores[group[0]])))
+        merged.append(
+            ((boxes[group] * w[:, None]).sum(0), (keypoints[group] * w[:, None, None]).sum(0), float(scores[group[0]]))
+        )
         remaining = remaining[~absorbed]
     return merged
 
@@ -105,8 +106,15 @@ class FaceDetector:
 
     name = "blazeface"
 
-    def __init__(self, model: str = "full", min_score: float = 0.5, threads: int = 1,
-                 model_path: str | Path | None = None, nms_iou: float = NMS_IOU, closeup_retry: bool = True):
+    def __init__(
+        self,
+        model: str = "full",
+        min_score: float = 0.5,
+        threads: int = 1,
+        model_path: str | Path | None = None,
+        nms_iou: float = NMS_IOU,
+        closeup_retry: bool = True,
+    ):
         if model not in ANCHORS:
             raise ValueError(f"unknown face detector model {model!r}; choose one of {', '.join(ANCHORS)}")
         if not 0.0 < min_score < 1.0:
@@ -118,8 +126,9 @@ class FaceDetector:
         self.net = TFLiteModel(require_installed(model, model_path), threads=threads)
         spec = ANCHORS[model]
         if self.net.input_size != spec.input_size:
-            raise ValueError(f"{self.net.path} takes {self.net.input_size} px input, the {model!r} model takes "
-                             f"{spec.input_size}")
+            raise ValueError(
+                f"{self.net.path} takes {self.net.input_size} px input, the {model!r} model takes {spec.input_size}"
+            )
         self.anchors = ssd_anchors(spec)
         self.name = f"blazeface-{model}"
 

@@ -37,11 +37,14 @@ class HaarFaceDetector:
         gray = cv2.cvtColor(check_rgb(rgb), cv2.COLOR_RGB2GRAY)
         h, w = gray.shape
         scale = min(1.0, HAAR_WORK_SIDE / max(h, w))
-        small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        small = (
+            cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        )
         small = cv2.equalizeHist(small)
         side = max(24, min(small.shape) // 10)
-        boxes, hits = self.cascade.detectMultiScale2(small, scaleFactor=1.1, minNeighbors=HAAR_NEIGHBOURS,
-                                                     minSize=(side, side))
+        boxes, hits = self.cascade.detectMultiScale2(
+            small, scaleFactor=1.1, minNeighbors=HAAR_NEIGHBOURS, minSize=(side, side)
+        )
         faces = []
         for (x, y, bw, bh), n in zip(np.asarray(boxes).reshape(-1, 4), np.asarray(hits).reshape(-1)):
             box = (x / scale, y / scale, min(w, (x + bw) / scale), min(h, (y + bh) / scale))

@@ -48,7 +48,7 @@ def letterbox(rgb: np.ndarray, size: int, fill: float = 1.0) -> tuple[np.ndarray
     resized = cv2.resize(rgb, (nw, nh), interpolation=interpolation)
     px, py = (size - nw) // 2, (size - nh) // 2
     square = np.zeros((size, size, 3), dtype=np.uint8)
-    square[py:py + nh, px:px + nw] = resized
+    square[py : py + nh, px : px + nw] = resized
     # the real per-axis scale after rounding is nw / w; the common one keeps boxes square
     return square, Letterbox(size=size, scale=(nw / w + nh / h) / 2, pad_x=float(px), pad_y=float(py))
 
@@ -69,8 +69,9 @@ class SquareCrop:
         c, s = math.cos(self.angle), math.sin(self.angle)
         half = self.out_size / 2
         cx, cy = self.centre
-        return np.array([[k * c, -k * s, cx - k * half * (c - s)],
-                         [k * s, k * c, cy - k * half * (s + c)]], dtype=np.float64)
+        return np.array(
+            [[k * c, -k * s, cx - k * half * (c - s)], [k * s, k * c, cy - k * half * (s + c)]], dtype=np.float64
+        )
 
     def to_image(self, xy: np.ndarray) -> np.ndarray:
         """Points (..., 2) in crop pixels to image pixels."""
@@ -96,8 +97,13 @@ def crop_square(rgb: np.ndarray, crop: SquareCrop, border: int = cv2.BORDER_REPL
     # cv2 puts pixel centres at integer coordinates: shift by half a pixel on both sides
     centred = m.copy()
     centred[:, 2] += 0.5 * (m[:, 0] + m[:, 1]) - 0.5
-    return cv2.warpAffine(source, centred, (crop.out_size, crop.out_size),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border)
+    return cv2.warpAffine(
+        source,
+        centred,
+        (crop.out_size, crop.out_size),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=border,
+    )
 
 
 def _shrunk_region(rgb: np.ndarray, crop: SquareCrop, m: np.ndarray, shrink: float):

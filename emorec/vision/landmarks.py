@@ -27,8 +27,12 @@ def mesh_crop(face: Face, scale: float = ROI_SCALE) -> SquareCrop:
     """The square region the mesh model looks at: the face box's long side times `scale`, centred on the box,
     rotated by the eye line (level when the face has no keypoints)."""
     angle = face.eye_angle
-    return SquareCrop(centre=face.centre, side=max(face.width, face.height) * scale,
-                      angle=0.0 if angle is None else angle, out_size=MESH_INPUT)
+    return SquareCrop(
+        centre=face.centre,
+        side=max(face.width, face.height) * scale,
+        angle=0.0 if angle is None else angle,
+        out_size=MESH_INPUT,
+    )
 
 
 class FaceLandmarker:

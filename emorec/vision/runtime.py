@@ -76,8 +76,9 @@ def require_installed(kind: str, path: str | Path | None = None) -> Path:
     if path is None and (folder is None or not (folder / MODEL_FILES[kind]).is_file()):
         missing.append(MODELS_HINT)
     if missing:
-        raise VisionUnavailable("face models need the LiteRT interpreter and MediaPipe's model files: "
-                                + " && ".join(missing))
+        raise VisionUnavailable(
+            "face models need the LiteRT interpreter and MediaPipe's model files: " + " && ".join(missing)
+        )
     return model_file(kind, path)
 
 

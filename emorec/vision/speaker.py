@@ -29,8 +29,9 @@ class EnergyCurve:
     values: np.ndarray
 
     @classmethod
-    def from_samples(cls, samples: np.ndarray, sample_rate: int, hop_s: float = 0.01, window_s: float = 0.04,
-                     start_time: float = 0.0) -> EnergyCurve:
+    def from_samples(
+        cls, samples: np.ndarray, sample_rate: int, hop_s: float = 0.01, window_s: float = 0.04, start_time: float = 0.0
+    ) -> EnergyCurve:
         """From mono samples whose first sample plays at start_time seconds."""
         y = np.asarray(samples, dtype=np.float64).reshape(-1)
         hop, win = max(1, round(hop_s * sample_rate)), max(1, round(window_s * sample_rate))
@@ -89,8 +90,9 @@ def _frame_energy(audio_energy, frame_times, n_frames: int) -> np.ndarray | None
     return energy
 
 
-def active_speaker(tracks, frames, frame_times=None, audio_energy=None, landmarker=None,
-                   min_motion: float = MIN_MOTION) -> tuple[int, dict]:
+def active_speaker(
+    tracks, frames, frame_times=None, audio_energy=None, landmarker=None, min_motion: float = MIN_MOTION
+) -> tuple[int, dict]:
     """Index into `tracks` of the speaking face, and how it was chosen: a dict with per-track lists "score",
     "motion", "correlation", "area" and "method" ("single", "lips+audio", "lips" or "largest").
 
@@ -103,8 +105,13 @@ def active_speaker(tracks, frames, frame_times=None, audio_energy=None, landmark
         raise ValueError(f"tracks must have one entry per frame ({len(frames)} frames)")
     areas = [t.mean_area for t in tracks]
     largest = int(np.argmax(areas))
-    info = {"area": areas, "score": [0.0] * len(tracks), "motion": [0.0] * len(tracks),
-            "correlation": [0.0] * len(tracks), "method": "largest"}
+    info = {
+        "area": areas,
+        "score": [0.0] * len(tracks),
+        "motion": [0.0] * len(tracks),
+        "correlation": [0.0] * len(tracks),
+        "method": "largest",
+    }
     energy = _frame_energy(audio_energy, frame_times, len(frames))
     if len(tracks) == 1:
         info["method"] = "single"

@@ -82,8 +82,12 @@ def similarity(a: Face, b: Face, min_iou: float = MIN_IOU, max_shift: float = MA
     return best if best > 0 else 0.0
 
 
-def link_detections(detections: list[list[Face]], min_iou: float = MIN_IOU, max_shift: float = MAX_CENTRE_SHIFT,
-                    min_presence: float = 0.0) -> list[Track]:
+def link_detections(
+    detections: list[list[Face]],
+    min_iou: float = MIN_IOU,
+    max_shift: float = MAX_CENTRE_SHIFT,
+    min_presence: float = 0.0,
+) -> list[Track]:
     """Tracks from per-frame detections: in each frame, greedily match the most similar (track, face) pairs,
     each track taking at most one face; faces left over start new tracks. A track is compared through the last
     frame it was seen in, its centre allowed to move max_shift face sizes per frame since then, so a face
@@ -115,8 +119,14 @@ def link_detections(detections: list[list[Face]], min_iou: float = MIN_IOU, max_
     return sorted(kept, key=lambda t: -t.mean_area)
 
 
-def track_faces(frames, detector, min_iou: float = MIN_IOU, max_shift: float = MAX_CENTRE_SHIFT,
-                min_presence: float = 0.5, max_faces: int | None = None) -> list[Track]:
+def track_faces(
+    frames,
+    detector,
+    min_iou: float = MIN_IOU,
+    max_shift: float = MAX_CENTRE_SHIFT,
+    min_presence: float = 0.5,
+    max_faces: int | None = None,
+) -> list[Track]:
     """Detect faces in each frame (RGB uint8 arrays) with `detector` (anything with detect(rgb) -> list[Face])
     and link them into tracks (see link_detections); at most max_faces per frame, largest first."""
     detections = [detector.detect(frame, max_faces=max_faces) for frame in frames]

@@ -20,13 +20,38 @@ FIT = "{epochs: 10, lr: 0.003, patience: null, enable_progress_bar: false, accel
 
 def _train(root: Path, out: Path, stores: Path, ddp: bool) -> dict:
     fit = FIT + (", batch_size: 8, strategy: ddp, devices: 2}" if ddp else ", batch_size: 16, devices: 1}")
-    args = [*EMOREC, "train", "--config", "demo", "--out", str(out),
-            "--set", f"corpus.root={root}", "--set", f"store_dir={stores}",
-            "--set", "preprocess.modalities=[audio]", "--set", "preprocess.spec_size=[32, 96]",
-            "--set", "preprocess.n_mels=32", "--set", "preprocess.egemaps=true",
-            "--set", "models.frame.enabled=false", "--set", "models.text.enabled=false",
-            "--set", "models.audio.arch=egemaps_mlp", "--set", "models.audio.kwargs={hidden: 32, layers: 1}",
-            "--set", f"models.audio.fit={fit}", "--set", "fusion.enabled=false"]
+    args = [
+        *EMOREC,
+        "train",
+        "--config",
+        "demo",
+        "--out",
+        str(out),
+        "--set",
+        f"corpus.root={root}",
+        "--set",
+        f"store_dir={stores}",
+        "--set",
+        "preprocess.modalities=[audio]",
+        "--set",
+        "preprocess.spec_size=[32, 96]",
+        "--set",
+        "preprocess.n_mels=32",
+        "--set",
+        "preprocess.egemaps=true",
+        "--set",
+        "models.frame.enabled=false",
+        "--set",
+        "models.text.enabled=false",
+        "--set",
+        "models.audio.arch=egemaps_mlp",
+        "--set",
+        "models.audio.kwargs={hidden: 32, layers: 1}",
+        "--set",
+        f"models.audio.fit={fit}",
+        "--set",
+        "fusion.enabled=false",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     r = subprocess.run(args, capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -35,8 +60,11 @@ def _train(root: Path, out: Path, stores: Path, ddp: bool) -> dict:
 
 @pytest.mark.slow
 def test_two_process_ddp_matches_one_process(tmp_path):
-    root = generate_iemocap(tmp_path / "corpus", SynthConfig(seed=2, dialogs_per_session=3, utterances_per_dialog=30,
-                                                          frame_size=(64, 48)), progress=False)
+    root = generate_iemocap(
+        tmp_path / "corpus",
+        SynthConfig(seed=2, dialogs_per_session=3, utterances_per_dialog=30, frame_size=(64, 48)),
+        progress=False,
+    )
     single = _train(root, tmp_path / "one", tmp_path / "stores", ddp=False)
     ddp = _train(root, tmp_path / "two", tmp_path / "stores", ddp=True)
     a, b = single["audio"], ddp["audio"]

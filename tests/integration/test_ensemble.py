@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from emorec.models.saved import BundleError, load_model_dir, save_model_dir
-from emorec.preprocess.config import PreprocessConfig
 from emorec.models import get_model
 from emorec.models.ensemble import Ensemble, build_model
-
+from emorec.models.saved import BundleError, load_model_dir, save_model_dir
+from emorec.preprocess.config import PreprocessConfig
 from support.paths import SHARED_DATA as DATA
 
 
@@ -26,7 +24,9 @@ def test_softmax_of_the_ensemble_is_the_mean_of_its_members():
         mean = torch.stack([torch.softmax(m(x), 1) for m in members]).mean(0)
         assert torch.allclose(torch.softmax(ens(x), 1), mean, atol=1e-6)
     assert (ens.modality, ens.input_kind, ens.model_name) == ("audio", "egemaps", "egemaps_mlp")
-    assert isinstance(build_model("egemaps_mlp", 5), torch.nn.Module) and not isinstance(build_model("egemaps_mlp", 5), Ensemble)
+    assert isinstance(build_model("egemaps_mlp", 5), torch.nn.Module) and not isinstance(
+        build_model("egemaps_mlp", 5), Ensemble
+    )
     assert len(build_model("egemaps_mlp", 5, ensemble=4).members) == 4
     with pytest.raises(ValueError, match="ensemble must be >= 1"):
         build_model("egemaps_mlp", 5, ensemble=0)
@@ -35,8 +35,15 @@ def test_softmax_of_the_ensemble_is_the_mean_of_its_members():
 def test_an_ensemble_saves_and_loads_with_its_member_count(tmp_path):
     torch.manual_seed(1)
     ens = build_model("egemaps_mlp", 3, ensemble=2, hidden=8, layers=1).eval()
-    meta = {"name": "egemaps_mlp", "modality": "audio", "num_classes": 3, "kwargs": {"hidden": 8, "layers": 1},
-            "classes": ["a", "b", "c"], "input": PreprocessConfig().input("egemaps").meta().model_dump(), "ensemble": 2}
+    meta = {
+        "name": "egemaps_mlp",
+        "modality": "audio",
+        "num_classes": 3,
+        "kwargs": {"hidden": 8, "layers": 1},
+        "classes": ["a", "b", "c"],
+        "input": PreprocessConfig().input("egemaps").meta().model_dump(),
+        "ensemble": 2,
+    }
     save_model_dir(ens, tmp_path / "m", meta)
     loaded, saved = load_model_dir(tmp_path / "m")
     x = torch.randn(4, 88)
@@ -59,12 +66,17 @@ def test_ensemble_run_trains_each_member_and_evaluate_reproduces_it(tmp_path):
     root = tmp_path / "ravdess"
     ravdess_subset(root, range(1, 7), {"02", "03", "05"})
     overrides = [
-        f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}",
+        f"corpus.root={root}",
+        f"store_dir={tmp_path / 'stores'}",
         "label_set={name: ravdess3, classes: [calm, happy, angry]}",
-        "split.test_groups=['05', '06']", "split.val_groups=['04']",
-        "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]",
-        "models.audio.arch=egemaps_mlp", "models.audio.kwargs={hidden: 32, layers: 1, dropout: 0.2}",
-        "models.audio.augment=null", "models.audio.normalise=speaker",
+        "split.test_groups=['05', '06']",
+        "split.val_groups=['04']",
+        "preprocess.n_mels=32",
+        "preprocess.spec_size=[32, 64]",
+        "models.audio.arch=egemaps_mlp",
+        "models.audio.kwargs={hidden: 32, layers: 1, dropout: 0.2}",
+        "models.audio.augment=null",
+        "models.audio.normalise=speaker",
         "models.audio.fit={epochs: 30, batch_size: 16, lr: 0.003, patience: 30, monitor: val_acc, enable_progress_bar: false}",
     ]
     run_experiment(shipped_config("ravdess_audio", *overrides), tmp_path / "single")
@@ -80,8 +92,14 @@ def test_ensemble_run_trains_each_member_and_evaluate_reproduces_it(tmp_path):
     for a, b in zip(ens.members[0].state_dict().values(), alone.state_dict().values()):
         assert torch.equal(a, b)
     assert not all(torch.equal(a, b) for a, b in zip(ens.members[1].state_dict().values(), alone.state_dict().values()))
-    again = evaluate_run(tmp_path / "run", "ravdess", str(root), split="config", out=tmp_path / "eval",
-                         corpus_options={"modalities": ["audio"], "channel": "speech"})
+    again = evaluate_run(
+        tmp_path / "run",
+        "ravdess",
+        str(root),
+        split="config",
+        out=tmp_path / "eval",
+        corpus_options={"modalities": ["audio"], "channel": "speech"},
+    )
     assert again["audio"]["accuracy"] == pytest.approx(audio["accuracy"])
 
 
@@ -93,8 +111,15 @@ def test_a_bundle_with_a_text_ensemble_predicts_the_members_mean(tmp_path):
     classes = ["neu", "hap", "sad"]
     ens = build_model("text", 3, ensemble=2, encoder="minilm").eval()
     kind = PreprocessConfig(max_length=16, punctuation="ascii").input("text")
-    meta = {"name": "text", "modality": "text", "num_classes": 3, "kwargs": {"encoder": "minilm"}, "classes": classes,
-            "ensemble": 2, "input": kind.meta().model_dump()}
+    meta = {
+        "name": "text",
+        "modality": "text",
+        "num_classes": 3,
+        "kwargs": {"encoder": "minilm"},
+        "classes": classes,
+        "ensemble": 2,
+        "input": kind.meta().model_dump(),
+    }
     bundle = write_bundle(tmp_path / "bundle", {"text": (ens, meta)}, classes)
     pred = Recognizer.load(bundle).predict_utterance(text="I can’t believe it!")
     ids, mask = tokenize(["I can't believe it!"], "minilm", 16)

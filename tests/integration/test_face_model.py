@@ -14,11 +14,11 @@ from emorec.config import load_config
 from emorec.corpora.ckplus import read as read_ckplus
 from emorec.inputs.augment import random_affine
 from emorec.inputs.frames import IMAGENET_MEAN, IMAGENET_STD
-from emorec.training.datasets import StoreDataset
-from support.kinds import make_kind
+from emorec.media.video import probe, read_frames
 from emorec.models import get_model, list_models, mobilenet
 from emorec.models.resnet import PretrainedWeightsMissing
-from emorec.media.video import probe, read_frames
+from emorec.training.datasets import StoreDataset
+from support.kinds import make_kind
 
 
 @pytest.fixture(scope="module")
@@ -152,13 +152,20 @@ def test_ckplus_face_pipeline_learns_unseen_subjects(weights_file, ck_root, tmp_
     from emorec.training.experiment import run_experiment
 
     torch.set_num_threads(1)
-    cfg = load_config("ckplus_face", [
-        f"corpus.root={ck_root}", f"store_dir={tmp_path / 'stores'}",
-        "corpus.options={expressions: [happy, surprise, sadness]}",
-        "label_set={name: ckplus3, classes: [happy, surprise, sadness]}",
-        "split.k=5", "split.folds=[0]", "preprocess.frame_size=48",
-        "models.frame.fit.epochs=3", "models.frame.fit.lr=0.002",
-    ])
+    cfg = load_config(
+        "ckplus_face",
+        [
+            f"corpus.root={ck_root}",
+            f"store_dir={tmp_path / 'stores'}",
+            "corpus.options={expressions: [happy, surprise, sadness]}",
+            "label_set={name: ckplus3, classes: [happy, surprise, sadness]}",
+            "split.k=5",
+            "split.folds=[0]",
+            "preprocess.frame_size=48",
+            "models.frame.fit.epochs=3",
+            "models.frame.fit.lr=0.002",
+        ],
+    )
     metrics = run_experiment(cfg, tmp_path / "run")
     frame = metrics["frame"]
     assert metrics["speaker_independent"] and frame["n_test"] >= 80

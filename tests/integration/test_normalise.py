@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,6 @@ import torch
 from emorec.inputs.spectrogram import spec_bin_stats
 from emorec.training.datasets import StoreDataset, speaker_stats
 from support.kinds import make_kind
-
 from support.paths import SHARED_DATA as DATA
 
 
@@ -33,7 +31,9 @@ def test_each_speaker_is_standardised_with_its_own_statistics():
 
 def test_spectrograms_are_standardised_per_channel_and_frequency_row():
     rng = np.random.default_rng(1)
-    spec = rng.normal(0, 1, (12, 3, 8, 16)).astype(np.float32) + np.arange(8, dtype=np.float32)[None, None, :, None] * 10
+    spec = (
+        rng.normal(0, 1, (12, 3, 8, 16)).astype(np.float32) + np.arange(8, dtype=np.float32)[None, None, :, None] * 10
+    )
     arrays = {"spec": spec.astype(np.float16)}
     kind = make_kind("spec", options={"normalise": "speaker"})
     stats = speaker_stats(arrays, kind, {"s": np.arange(12)})
@@ -62,26 +62,40 @@ def test_speaker_normalised_functionals_learn_and_evaluate_reproduces_them(featu
     ravdess_subset(root, range(1, 7), {"02", "03", "05"})
     cfg = shipped_config(
         "ravdess_audio",
-        f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}",
+        f"corpus.root={root}",
+        f"store_dir={tmp_path / 'stores'}",
         "label_set={name: ravdess3, classes: [calm, happy, angry]}",
-        "split.test_groups=['05', '06']", "split.val_groups=['04']",
-        "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]",
-        f"preprocess.egemaps={features == 'egemaps'}", f"preprocess.compare={features == 'compare'}",
-        f"models.audio.arch={features}_mlp", "models.audio.kwargs={hidden: 32, layers: 1, dropout: 0.2}",
-        "models.audio.augment=null", "models.audio.normalise=speaker",
+        "split.test_groups=['05', '06']",
+        "split.val_groups=['04']",
+        "preprocess.n_mels=32",
+        "preprocess.spec_size=[32, 64]",
+        f"preprocess.egemaps={features == 'egemaps'}",
+        f"preprocess.compare={features == 'compare'}",
+        f"models.audio.arch={features}_mlp",
+        "models.audio.kwargs={hidden: 32, layers: 1, dropout: 0.2}",
+        "models.audio.augment=null",
+        "models.audio.normalise=speaker",
         "models.audio.fit={epochs: 40, batch_size: 16, lr: 0.003, patience: 40, monitor: val_acc, enable_progress_bar: false}",
     )
     metrics = run_experiment(cfg, tmp_path / "run")
     audio = metrics["audio"]
     assert audio["n_test"] == 48 and audio["accuracy"] > 0.5, audio  # chance 1/3
     assert any("standardised per speaker" in s for s in metrics["leakage"])
-    again = evaluate_run(tmp_path / "run", "ravdess", str(root), split="config", out=tmp_path / "eval",
-                         corpus_options={"modalities": ["audio"], "channel": "speech"})
+    again = evaluate_run(
+        tmp_path / "run",
+        "ravdess",
+        str(root),
+        split="config",
+        out=tmp_path / "eval",
+        corpus_options={"modalities": ["audio"], "channel": "speech"},
+    )
     assert again["audio"]["accuracy"] == pytest.approx(audio["accuracy"])
     saved = json.loads(next((tmp_path / "run").rglob("model.json")).read_text())["input"]
     assert saved["kind"] == features and saved["options"] == {"normalise": "speaker"}
     assert saved["settings"][features] is True
-    assert len(saved["stats"]["mean"]) == {"egemaps": 88, "compare": 6373}[features]  # training rows: the one-clip fallback
+    assert (
+        len(saved["stats"]["mean"]) == {"egemaps": 88, "compare": 6373}[features]
+    )  # training rows: the one-clip fallback
     # the exported model predicts an actor's clips as the run did when given all of that actor's clips
     from emorec.inference import Recognizer, export_bundle
 

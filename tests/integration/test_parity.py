@@ -19,8 +19,13 @@ from emorec.models import list_models, model_spec
 from emorec.training.experiment import run_experiment
 
 # the quickest model of each kind; a kind added later is tested with any model that reads it
-PREFERRED = {"frames": ("small_cnn", "{width: 8}"), "spec": ("audio_cnn", "{width: 8}"), "egemaps": ("egemaps_mlp", "{}"),
-             "compare": ("compare_mlp", "{}"), "text": ("text", "{encoder: minilm, freeze_encoder: true}")}
+PREFERRED = {
+    "frames": ("small_cnn", "{width: 8}"),
+    "spec": ("audio_cnn", "{width: 8}"),
+    "egemaps": ("egemaps_mlp", "{}"),
+    "compare": ("compare_mlp", "{}"),
+    "text": ("text", "{encoder: minilm, freeze_encoder: true}"),
+}
 TOLERANCE = 1e-5
 
 
@@ -33,8 +38,11 @@ def model_for(kind: str) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     base = tmp_path_factory.mktemp("parity")
-    root = generate_iemocap(base / "corpus", SynthConfig(seed=5, dialogs_per_session=1, utterances_per_dialog=12,
-                                                          frame_size=(128, 96)), progress=False)
+    root = generate_iemocap(
+        base / "corpus",
+        SynthConfig(seed=5, dialogs_per_session=1, utterances_per_dialog=12, frame_size=(128, 96)),
+        progress=False,
+    )
     return base, root
 
 
@@ -45,12 +53,22 @@ def test_exported_model_reproduces_the_run_probabilities(kind, corpus, tmp_path)
     modality = input_class(kind).modality
     arch, kwargs = model_for(kind)
     others = [m for m in ("frame", "audio", "text") if m != modality]
-    cfg = load_config("demo", [
-        f"corpus.root={root}", f"store_dir={base / 'stores'}", "fusion.enabled=false",
-        "preprocess.frame_size=32", "preprocess.spec_size=[32, 96]", "preprocess.n_mels=32", "preprocess.max_length=24",
-        f"models.{modality}.arch={arch}", f"models.{modality}.kwargs={kwargs}",
-        f"models.{modality}.fit={{epochs: 1, batch_size: 16, enable_progress_bar: false}}",
-        *(f"models.{m}.enabled=false" for m in others)])
+    cfg = load_config(
+        "demo",
+        [
+            f"corpus.root={root}",
+            f"store_dir={base / 'stores'}",
+            "fusion.enabled=false",
+            "preprocess.frame_size=32",
+            "preprocess.spec_size=[32, 96]",
+            "preprocess.n_mels=32",
+            "preprocess.max_length=24",
+            f"models.{modality}.arch={arch}",
+            f"models.{modality}.kwargs={kwargs}",
+            f"models.{modality}.fit={{epochs: 1, batch_size: 16, enable_progress_bar: false}}",
+            *(f"models.{m}.enabled=false" for m in others),
+        ],
+    )
     run_experiment(cfg, tmp_path / "run")
     rec = Recognizer.load(export_bundle(tmp_path / "run", tmp_path / "bundle"))
     assert rec.runners[modality].kind.name == kind

@@ -18,18 +18,27 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emorec.config import ExperimentConfig, load_config
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.labels import get_label_set
 from emorec.corpora.records import Utterance
 from emorec.corpora.splits import make_folds
 from emorec.models import model_spec
-
 from support.paths import SHARED_DATA as DATA
 from support.real import ravdess_subset, shipped_config
-REAL_CONFIGS = ("meld_text", "meld_text_context", "meld_text_ensemble", "ravdess_audio", "ravdess_audio_cv",
-                "ravdess_egemaps_speaker", "ravdess_egemaps_speaker_cv", "ravdess_compare_speaker",
-                "ravdess_compare_speaker_cv", "cremad", "manifest_example")
+
+REAL_CONFIGS = (
+    "meld_text",
+    "meld_text_context",
+    "meld_text_ensemble",
+    "ravdess_audio",
+    "ravdess_audio_cv",
+    "ravdess_egemaps_speaker",
+    "ravdess_egemaps_speaker_cv",
+    "ravdess_compare_speaker",
+    "ravdess_compare_speaker_cv",
+    "cremad",
+    "manifest_example",
+)
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test data not found at {DATA}")
 
@@ -114,8 +123,18 @@ def test_cremad_protocol_is_actor_independent_on_the_full_corpus_names():
     utts = []
     for i, stem in enumerate(names):
         actor, sentence, emotion, _ = stem.split("_")
-        utts.append(Utterance(utt_id=stem, corpus="cremad", label=emotion, speaker=actor, group=actor,
-                              dialog=stem, script=sentence, order=i))
+        utts.append(
+            Utterance(
+                utt_id=stem,
+                corpus="cremad",
+                label=emotion,
+                speaker=actor,
+                group=actor,
+                dialog=stem,
+                script=sentence,
+                order=i,
+            )
+        )
     kept, dropped = labels.apply(utts)
     assert len(kept) == 7442 and not dropped
     folds = make_folds(kept, cfg.split)
@@ -168,10 +187,14 @@ def test_ravdess_audio_experiment_beats_chance_on_unseen_actors(tmp_path):
     assert ravdess_subset(root, range(1, 7), {"02", "03", "05"}) == 6 * 24
     cfg = shipped_config(
         "ravdess_audio",
-        f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}",
+        f"corpus.root={root}",
+        f"store_dir={tmp_path / 'stores'}",
         "label_set={name: ravdess3, classes: [calm, happy, angry]}",
-        "split.test_groups=['05', '06']", "split.val_groups=['04']",
-        "preprocess.egemaps=false", "preprocess.n_mels=64", "preprocess.spec_size=[64, 64]",
+        "split.test_groups=['05', '06']",
+        "split.val_groups=['04']",
+        "preprocess.egemaps=false",
+        "preprocess.n_mels=64",
+        "preprocess.spec_size=[64, 64]",
         "models.audio.kwargs={width: 8, blocks: 3, dropout: 0.2}",
         "models.audio.fit={epochs: 12, batch_size: 16, lr: 0.003, patience: 12, monitor: val_acc, enable_progress_bar: false}",
     )
@@ -192,9 +215,16 @@ def test_a_label_set_that_leaves_one_class_is_refused_and_observed_takes_the_cor
 
     root = tmp_path / "ravdess"
     ravdess_subset(root, (1, 2), {"04", "05"})  # sad, angry
-    cfg = shipped_config("ravdess_audio", f"corpus.root={root}", f"store_dir={tmp_path / 'stores'}", "label_set=iemocap4",
-                  "preprocess.egemaps=false", "preprocess.n_mels=32", "preprocess.spec_size=[32, 64]",
-                  "split={kind: random, test_size: 8, val_by: fraction, val_fraction: 0.2}")
+    cfg = shipped_config(
+        "ravdess_audio",
+        f"corpus.root={root}",
+        f"store_dir={tmp_path / 'stores'}",
+        "label_set=iemocap4",
+        "preprocess.egemaps=false",
+        "preprocess.n_mels=32",
+        "preprocess.spec_size=[32, 64]",
+        "split={kind: random, test_size: 8, val_by: fraction, val_fraction: 0.2}",
+    )
     with pytest.raises(ValueError, match=r"keeps 16 utterances of ravdess in 1 class\(es\) \['sad'\].*'angry'"):
         prepare(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists() and not (tmp_path / "stores").exists()  # refused before any work

@@ -17,15 +17,27 @@ MODEL_KEYS = ("accuracy", "unweighted_accuracy", "macro_f1", "weighted_f1", "maj
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
-    root = generate_iemocap(base / "corpus", SynthConfig(seed=3, dialogs_per_session=1, utterances_per_dialog=16,
-                                                          frame_size=(128, 96)), progress=False)
+    root = generate_iemocap(
+        base / "corpus",
+        SynthConfig(seed=3, dialogs_per_session=1, utterances_per_dialog=16, frame_size=(128, 96)),
+        progress=False,
+    )
     overrides = [
-        f"corpus.root={root}", f"store_dir={base / 'stores'}",
-        "preprocess.frame_size=32", "preprocess.spec_size=[32, 96]", "preprocess.n_mels=32", "preprocess.max_length=24",
-        "models.frame.arch=small_cnn", "models.frame.kwargs={}", "models.frame.fit={epochs: 2, batch_size: 16}",
-        "models.audio.arch=audio_cnn", "models.audio.kwargs={}", "models.audio.fit={epochs: 2, batch_size: 16}",
+        f"corpus.root={root}",
+        f"store_dir={base / 'stores'}",
+        "preprocess.frame_size=32",
+        "preprocess.spec_size=[32, 96]",
+        "preprocess.n_mels=32",
+        "preprocess.max_length=24",
+        "models.frame.arch=small_cnn",
+        "models.frame.kwargs={}",
+        "models.frame.fit={epochs: 2, batch_size: 16}",
+        "models.audio.arch=audio_cnn",
+        "models.audio.kwargs={}",
+        "models.audio.fit={epochs: 2, batch_size: 16}",
         "models.text.fit={epochs: 1, batch_size: 16, lr: 0.0001}",
-        "fusion.crossfit_folds=2", "fusion.fit={epochs: 3, batch_size: 16}",
+        "fusion.crossfit_folds=2",
+        "fusion.fit={epochs: 3, batch_size: 16}",
     ]
     cfg = load_config("demo", overrides)
     t0 = time.time()
@@ -63,8 +75,6 @@ def test_report_and_saved_models(tiny_run):
 def test_fusion_trains_on_out_of_fold_outputs_only(tiny_run):
     cfg, base, _, _, _ = tiny_run
     fold = base / "run" / "folds" / "session-5"
-    from emorec.corpora.iemocap import read
-    from emorec.corpora.splits import make_folds
 
     for modality in ("frame", "audio", "text"):
         out = pd.read_parquet(fold / modality / "outputs.parquet")
@@ -95,8 +105,8 @@ def test_evaluate_reproduces_the_run_predictions(tiny_run):
 
 def test_exported_bundle_predicts_what_the_run_predicted(tiny_run):
     """A bundle exported from a run, applied to a test dialog video with its transcript, gives the run's labels."""
-    from emorec.inference.bundle import export_bundle
     from emorec.corpora.iemocap import read
+    from emorec.inference.bundle import export_bundle
     from emorec.inference.recognizer import Recognizer
     from emorec.inference.segment import Segment
 

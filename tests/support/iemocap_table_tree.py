@@ -11,8 +11,17 @@ from collections import defaultdict
 from pathlib import Path
 
 CATEGORY_NAMES = {
-    "neu": "Neutral", "hap": "Happiness", "sad": "Sadness", "ang": "Anger", "fru": "Frustration",
-    "exc": "Excited", "sur": "Surprise", "fea": "Fear", "dis": "Disgust", "oth": "Other", "xxx": "Other",
+    "neu": "Neutral",
+    "hap": "Happiness",
+    "sad": "Sadness",
+    "ang": "Anger",
+    "fru": "Frustration",
+    "exc": "Excited",
+    "sur": "Surprise",
+    "fea": "Fear",
+    "dis": "Disgust",
+    "oth": "Other",
+    "xxx": "Other",
 }
 HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]"
 

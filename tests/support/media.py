@@ -14,20 +14,28 @@ BITS = 11
 def coded_frame(i: int, w: int, h: int, left=(200, 40, 40), right=(40, 40, 200)) -> np.ndarray:
     """A frame whose top-left blocks spell `i` in binary; left half reddish, right half bluish below them."""
     img = np.zeros((h, w, 3), np.uint8)
-    img[2 * BLOCK:, : w // 2] = left
-    img[2 * BLOCK:, w // 2:] = right
+    img[2 * BLOCK :, : w // 2] = left
+    img[2 * BLOCK :, w // 2 :] = right
     for bit in range(BITS):
         if (i >> bit) & 1:
-            img[:BLOCK, bit * BLOCK:(bit + 1) * BLOCK] = 255
+            img[:BLOCK, bit * BLOCK : (bit + 1) * BLOCK] = 255
     return img
 
 
 def read_code(rgb: np.ndarray) -> int:
-    return sum(1 << bit for bit in range(BITS) if rgb[:BLOCK, bit * BLOCK:(bit + 1) * BLOCK].mean() > 128)
+    return sum(1 << bit for bit in range(BITS) if rgb[:BLOCK, bit * BLOCK : (bit + 1) * BLOCK].mean() > 128)
 
 
-def coded_video(path: Path, n: int = 120, w: int = 192, h: int = 96, fps: int = 30, gop: int = 12,
-                bframes: int = 0, codec: str = "mpeg4") -> Path:
+def coded_video(
+    path: Path,
+    n: int = 120,
+    w: int = 192,
+    h: int = 96,
+    fps: int = 30,
+    gop: int = 12,
+    bframes: int = 0,
+    codec: str = "mpeg4",
+) -> Path:
     """An AVI (mpeg4) or MP4 (libx264) of n coded frames."""
     container = av.open(str(path), "w")
     stream = container.add_stream(codec, rate=fps)

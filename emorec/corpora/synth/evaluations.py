@@ -24,8 +24,15 @@ def attributes(intended: str, evaluators: list[int], has_self: bool, gender: str
     return vad, scores
 
 
-def evaluator_lines(label: str, intended: str, evaluators: list[int], has_self: bool, gender: str,
-                     attributes: dict, rng: np.random.Generator) -> tuple[list[str], dict[str, str]]:
+def evaluator_lines(
+    label: str,
+    intended: str,
+    evaluators: list[int],
+    has_self: bool,
+    gender: str,
+    attributes: dict,
+    rng: np.random.Generator,
+) -> tuple[list[str], dict[str, str]]:
     """Categorical and attribute lines whose majority gives `label` ('xxx': no majority)."""
     ids = [f"C-E{e}" for e in evaluators]
     names = [n for c, n in CATEGORY_NAMES.items() if c != intended]

@@ -50,11 +50,12 @@ class FaceLook:
     brow_thickness: float
 
     @classmethod
-    def draw(cls, gender: str, rng: np.random.Generator) -> "FaceLook":
+    def draw(cls, gender: str, rng: np.random.Generator) -> FaceLook:
         tone = rng.uniform(0.0, 1.0)
         skin = tuple(int(c) for c in np.array([236, 196, 166]) * (1 - tone) + np.array([120, 80, 56]) * tone)
-        hair = tuple(int(c) for c in rng.choice([[40, 30, 25], [90, 60, 30], [20, 20, 20], [160, 120, 70],
-                                                  [110, 100, 95]]))
+        hair = tuple(
+            int(c) for c in rng.choice([[40, 30, 25], [90, 60, 30], [20, 20, 20], [160, 120, 70], [110, 100, 95]])
+        )
         return cls(
             skin=skin,  # type: ignore[arg-type]
             hair=hair,  # type: ignore[arg-type]
@@ -101,8 +102,15 @@ class FaceCanvas:
 
     SHIFT = 4  # sub-pixel drawing precision (2**SHIFT)
 
-    def __init__(self, width: int, height: int, background: tuple[int, int, int], rng: np.random.Generator,
-                 pixel_noise: float = 6.0, n_noise: int = 12):
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        background: tuple[int, int, int],
+        rng: np.random.Generator,
+        pixel_noise: float = 6.0,
+        n_noise: int = 12,
+    ):
         self.w, self.h, self.half = width, height, width // 2
         self.unit = min(self.half, 0.75 * height)
         grad = np.linspace(1.08, 0.88, height)[:, None, None]
@@ -121,8 +129,9 @@ class FaceCanvas:
         s = 1 << self.SHIFT
         return max(1, int(round(a * s))), max(1, int(round(b * s)))
 
-    def draw_face(self, img: np.ndarray, side: int, look: FaceLook, p: np.ndarray, mouth: float,
-                  motion: np.ndarray) -> None:
+    def draw_face(
+        self, img: np.ndarray, side: int, look: FaceLook, p: np.ndarray, mouth: float, motion: np.ndarray
+    ) -> None:
         u, sh, aa = self.unit, self.SHIFT, cv2.LINE_AA
         cx = side * self.half + self.half / 2 + (look.x_off + motion[0]) * u
         cy = self.h * 0.47 + (look.y_off + motion[1]) * u
@@ -130,35 +139,48 @@ class FaceCanvas:
         skin, dark = look.skin, tuple(int(c * 0.7) for c in look.skin)
         curve, open_, width, brow_angle, brow_h, eye_open = p
         # shoulders and neck
-        cv2.ellipse(img, self._pt(cx, self.h + 0.04 * u), self._ax(0.46 * u, 0.30 * u), 0, 180, 360, look.shirt,
-                    -1, aa, sh)
-        cv2.rectangle(img, (int(cx - 0.35 * ax), int(cy + 0.6 * ay)), (int(cx + 0.35 * ax), int(cy + 1.25 * ay)),
-                      dark, -1)
+        cv2.ellipse(
+            img, self._pt(cx, self.h + 0.04 * u), self._ax(0.46 * u, 0.30 * u), 0, 180, 360, look.shirt, -1, aa, sh
+        )
+        cv2.rectangle(
+            img, (int(cx - 0.35 * ax), int(cy + 0.6 * ay)), (int(cx + 0.35 * ax), int(cy + 1.25 * ay)), dark, -1
+        )
         if look.hair_style == 1:
-            cv2.ellipse(img, self._pt(cx, cy + 0.1 * ay), self._ax(1.18 * ax, 1.05 * ay), 0, 0, 360, look.hair,
-                        -1, aa, sh)
+            cv2.ellipse(
+                img, self._pt(cx, cy + 0.1 * ay), self._ax(1.18 * ax, 1.05 * ay), 0, 0, 360, look.hair, -1, aa, sh
+            )
         cv2.ellipse(img, self._pt(cx, cy), self._ax(ax, ay), 0, 0, 360, skin, -1, aa, sh)
         if look.hair_style != 2:
-            cv2.ellipse(img, self._pt(cx, cy - 0.52 * ay), self._ax(1.0 * ax, 0.5 * ay), 0, 180, 360, look.hair,
-                        -1, aa, sh)
+            cv2.ellipse(
+                img, self._pt(cx, cy - 0.52 * ay), self._ax(1.0 * ax, 0.5 * ay), 0, 180, 360, look.hair, -1, aa, sh
+            )
         else:
-            cv2.ellipse(img, self._pt(cx, cy - 0.62 * ay), self._ax(0.9 * ax, 0.38 * ay), 0, 180, 360, look.hair,
-                        -1, aa, sh)
+            cv2.ellipse(
+                img, self._pt(cx, cy - 0.62 * ay), self._ax(0.9 * ax, 0.38 * ay), 0, 180, 360, look.hair, -1, aa, sh
+            )
         # eyes
         ey = cy - 0.12 * ay
         for sx in (-1, 1):
             ex = cx + sx * 0.40 * ax
             eh = max(0.03, 0.12 * ay * eye_open)
             cv2.ellipse(img, self._pt(ex, ey), self._ax(0.20 * ax, eh), 0, 0, 360, (245, 245, 245), -1, aa, sh)
-            cv2.ellipse(img, self._pt(ex, ey), self._ax(0.09 * ax, min(eh, 0.09 * ax)), 0, 0, 360, look.iris, -1,
-                        aa, sh)
+            cv2.ellipse(
+                img, self._pt(ex, ey), self._ax(0.09 * ax, min(eh, 0.09 * ax)), 0, 0, 360, look.iris, -1, aa, sh
+            )
             cv2.ellipse(img, self._pt(ex, ey), self._ax(0.20 * ax, eh), 0, 0, 360, dark, 1, aa, sh)
             # brows: inner end lowered by a positive brow angle
             by = ey - 0.25 * ay * brow_h
             inner = (cx + sx * 0.14 * ax, by + brow_angle * BROW_TILT * ay)
             outer = (cx + sx * 0.62 * ax, by - brow_angle * BROW_TILT * 0.4 * ay)
-            cv2.line(img, self._pt(*inner), self._pt(*outer), look.hair,
-                     max(1, int(round(0.07 * ax * look.brow_thickness))), aa, sh)
+            cv2.line(
+                img,
+                self._pt(*inner),
+                self._pt(*outer),
+                look.hair,
+                max(1, int(round(0.07 * ax * look.brow_thickness))),
+                aa,
+                sh,
+            )
         # nose
         cv2.line(img, self._pt(cx, cy), self._pt(cx - 0.06 * ax, cy + 0.2 * ay), dark, 1, aa, sh)
         # mouth: upper lip bends up at the corners for a smile; the lower lip opens with `open_` and speech
@@ -181,7 +203,9 @@ class FaceCanvas:
         return cv2.addWeighted(img, 1.0, self.noise[k], 1.0, -128.0 + float(self.rng.normal(0.0, 1.5)))
 
 
-def open_avi(path: Path, width: int, height: int, keyframe_interval: int = 12) -> tuple[av.container.OutputContainer, av.video.VideoStream]:
+def open_avi(
+    path: Path, width: int, height: int, keyframe_interval: int = 12
+) -> tuple[av.container.OutputContainer, av.video.VideoStream]:
     container = av.open(str(path), "w", format="avi")
     stream = container.add_stream("mpeg4", rate=FPS)
     stream.codec_context.gop_size = keyframe_interval
@@ -192,8 +216,13 @@ def open_avi(path: Path, width: int, height: int, keyframe_interval: int = 12) -
     return container, stream
 
 
-def write_video(path: Path, canvas: FaceCanvas, n_frames: int,
-                faces: list[tuple[FaceLook, np.ndarray, np.ndarray, np.ndarray]], keyframe_interval: int = 12) -> None:
+def write_video(
+    path: Path,
+    canvas: FaceCanvas,
+    n_frames: int,
+    faces: list[tuple[FaceLook, np.ndarray, np.ndarray, np.ndarray]],
+    keyframe_interval: int = 12,
+) -> None:
     """Stream `n_frames` frames to `path`; `faces` = per side (look, params (n,P), mouth (n,), motion (n,2))."""
     container, stream = open_avi(path, canvas.w, canvas.h, keyframe_interval)
     try:
@@ -202,8 +231,13 @@ def write_video(path: Path, canvas: FaceCanvas, n_frames: int,
         container.close()
 
 
-def encode_frames(container, stream, canvas: FaceCanvas, n_frames: int,
-                  faces: list[tuple[FaceLook, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+def encode_frames(
+    container,
+    stream,
+    canvas: FaceCanvas,
+    n_frames: int,
+    faces: list[tuple[FaceLook, np.ndarray, np.ndarray, np.ndarray]],
+) -> None:
     """Draw and encode `n_frames` frames into an open video stream, then flush the encoder."""
     for i in range(n_frames):
         rgb = canvas.frame([(look, pr[i], float(mo[i]), mt[i]) for look, pr, mo, mt in faces])

@@ -78,22 +78,47 @@ def write_text_files(root: Path, plan: DialogPlan, cfg: SynthConfig) -> None:
         _write(emo / "Attribute" / f"{plan.name}_e{k}_atr.txt", rows)
     selfs = [(u, cat) for u in plan.utterances for i, cat in u.categorical.items() if not i.startswith("C-E")]
     if selfs:
-        anvil = ['<?xml version="1.0" encoding="ISO-8859-1"?>', "<annotation>",
-                 f'  <head><video src="{plan.name}.avi" /></head>', "  <body>"]
-        anvil += [f'    <el start="{u.start:.4f}" end="{u.end:.4f}" turn="{u.utt_id}">{cat.split(";")[0]}</el>'
-                  for u, cat in selfs]
+        anvil = [
+            '<?xml version="1.0" encoding="ISO-8859-1"?>',
+            "<annotation>",
+            f'  <head><video src="{plan.name}.avi" /></head>',
+            "  <body>",
+        ]
+        anvil += [
+            f'    <el start="{u.start:.4f}" end="{u.end:.4f}" turn="{u.utt_id}">{cat.split(";")[0]}</el>'
+            for u, cat in selfs
+        ]
         _write(emo / "Self-evaluation" / f"{plan.name}.anvil", anvil + ["  </body>", "</annotation>"])
 
-    trans = [f"{u.utt_id} [{u.start:08.4f}-{u.end:08.4f}]: {u.text}"
-             for u in sorted(plan.utterances, key=lambda u: (u.start, u.utt_id))]
+    trans = [
+        f"{u.utt_id} [{u.start:08.4f}-{u.end:08.4f}]: {u.text}"
+        for u in sorted(plan.utterances, key=lambda u: (u.start, u.utt_id))
+    ]
     _write(dialog_dir / "transcriptions" / f"{plan.name}.txt", trans)
     (dialog_dir / "lab").mkdir(parents=True, exist_ok=True)
     (root / f"Session{plan.session}" / "sentences" / "ForcedAlignment").mkdir(parents=True, exist_ok=True)
 
 
-TRUTH_COLUMNS = ("utt_id", "dialog", "session", "speaker", "gender", "side", "scripted", "start", "end",
-                 "mid_frame", "label", "label4", "intended", "face_expr", "voice_expr", "text_expr",
-                 "other_actor_expr", "text")
+TRUTH_COLUMNS = (
+    "utt_id",
+    "dialog",
+    "session",
+    "speaker",
+    "gender",
+    "side",
+    "scripted",
+    "start",
+    "end",
+    "mid_frame",
+    "label",
+    "label4",
+    "intended",
+    "face_expr",
+    "voice_expr",
+    "text_expr",
+    "other_actor_expr",
+    "text",
+)
 
 
 def write_truth(root: Path, dialogs: list[DialogPlan]) -> Path:
@@ -103,10 +128,28 @@ def write_truth(root: Path, dialogs: list[DialogPlan]) -> Path:
         w.writerow(TRUTH_COLUMNS)
         for plan in dialogs:
             for u in sorted(plan.utterances, key=lambda u: u.start):
-                w.writerow([u.utt_id, plan.name, plan.session, f"Ses{plan.session:02d}{u.gender}", u.gender,
-                            plan.side(u.gender), int(plan.scripted), f"{u.start:.4f}", f"{u.end:.4f}",
-                            middle_frame(u.start, u.end), u.label, FOUR_CLASS.get(u.label, ""), u.intended,
-                            u.face_expr, u.voice_expr, u.text_expr, u.other_expr, u.text])
+                w.writerow(
+                    [
+                        u.utt_id,
+                        plan.name,
+                        plan.session,
+                        f"Ses{plan.session:02d}{u.gender}",
+                        u.gender,
+                        plan.side(u.gender),
+                        int(plan.scripted),
+                        f"{u.start:.4f}",
+                        f"{u.end:.4f}",
+                        middle_frame(u.start, u.end),
+                        u.label,
+                        FOUR_CLASS.get(u.label, ""),
+                        u.intended,
+                        u.face_expr,
+                        u.voice_expr,
+                        u.text_expr,
+                        u.other_expr,
+                        u.text,
+                    ]
+                )
     return path
 
 
@@ -120,8 +163,10 @@ def middle_frame(start: float, end: float) -> int:
 def render_dialog(root: Path, plan: DialogPlan, actors: dict[str, Actor], cfg: SynthConfig) -> float:
     """Write the dialog wav, sentence wavs and the AVI; returns the dialog length in seconds."""
     session_dir = root / f"Session{plan.session}"
-    rngs = [np.random.default_rng(s) for s in
-            np.random.SeedSequence([cfg.seed, 3, plan.session, plan.index]).spawn(len(plan.utterances) + 4)]
+    rngs = [
+        np.random.default_rng(s)
+        for s in np.random.SeedSequence([cfg.seed, 3, plan.session, plan.index]).spawn(len(plan.utterances) + 4)
+    ]
     tracks = {g: np.zeros(plan.n_samples, np.float32) for g in ("F", "M")}
     for u, rng in zip(plan.utterances, rngs):
         a, b = (int(round(t * SAMPLE_RATE)) for t in u.speech)
@@ -146,8 +191,14 @@ def render_dialog(root: Path, plan: DialogPlan, actors: dict[str, Actor], cfg: S
     for k, g in enumerate((plan.lead, "M" if plan.lead == "F" else "F")):
         segments = [(t0, t1, p) for t0, t1, _, p in plan.idle[g]]
         segments += [(u.start, u.end, u.face_params) for u in plan.utterances if u.gender == g]
-        sides.append((actors[f"Ses{plan.session:02d}{g}"].look, face.expression_track(n, segments),
-                      voice.mouth_envelope(tracks[g], FPS, n), face.head_motion(n, rngs[-2 - k])))
+        sides.append(
+            (
+                actors[f"Ses{plan.session:02d}{g}"].look,
+                face.expression_track(n, segments),
+                voice.mouth_envelope(tracks[g], FPS, n),
+                face.head_motion(n, rngs[-2 - k]),
+            )
+        )
     canvas = face.FaceCanvas(*cfg.frame_size, plan.background, rngs[-4], pixel_noise=cfg.pixel_noise)
     avi_dir = session_dir / "dialog" / "avi" / "DivX"
     avi_dir.mkdir(parents=True, exist_ok=True)
@@ -177,9 +228,20 @@ def generate_iemocap(out: str | Path, config: SynthConfig | None = None, *, prog
     for plan in dialogs:
         write_text_files(root, plan, cfg)
     write_truth(root, dialogs)
-    info = {"generator": "emorec synth iemocap", "config": _config_dict(cfg),
-            "dialogs": [{"dialog": d.name, "session": d.session, "seconds": d.duration, "frames": d.n_frames,
-                         "utterances": len(d.utterances)} for d in dialogs]}
+    info = {
+        "generator": "emorec synth iemocap",
+        "config": _config_dict(cfg),
+        "dialogs": [
+            {
+                "dialog": d.name,
+                "session": d.session,
+                "seconds": d.duration,
+                "frames": d.n_frames,
+                "utterances": len(d.utterances),
+            }
+            for d in dialogs
+        ],
+    }
     (root / "synth_info.json").write_text(json.dumps(info, indent=1) + "\n")
     if cfg.media:
         jobs = [(str(root), d, actors, cfg) for d in dialogs]
@@ -215,16 +277,19 @@ def summary(root: str | Path) -> str:
     four = Counter(r["label4"] for r in rows if r["label4"])
     seconds = sum(d["seconds"] for d in info["dialogs"])
     improvised = sum(r["scripted"] == "0" for r in rows) / max(len(rows), 1)
-    return "\n".join([
-        f"{len(rows)} utterances in {len(info['dialogs'])} dialogs ({improvised:.0%} improvised); "
-        f"{seconds:.0f} s of media ({seconds / 60:.1f} min) at {info['config']['frame_size'][0]}x"
-        f"{info['config']['frame_size'][1]}, {FPS} fps",
-        "by label:   " + " ".join(f"{c} {labels[c]}" for c in LABEL_CODES if labels[c]),
-        "4-class:    " + " ".join(f"{c} {four[c]}" for c in ("neu", "hap", "sad", "ang"))
-        + f" (= {sum(four.values())})",
-        "by session: " + " ".join(f"{s}: {n}" for s, n in sorted(sessions.items())),
-        f"root: {root}",
-    ])
+    return "\n".join(
+        [
+            f"{len(rows)} utterances in {len(info['dialogs'])} dialogs ({improvised:.0%} improvised); "
+            f"{seconds:.0f} s of media ({seconds / 60:.1f} min) at {info['config']['frame_size'][0]}x"
+            f"{info['config']['frame_size'][1]}, {FPS} fps",
+            "by label:   " + " ".join(f"{c} {labels[c]}" for c in LABEL_CODES if labels[c]),
+            "4-class:    "
+            + " ".join(f"{c} {four[c]}" for c in ("neu", "hap", "sad", "ang"))
+            + f" (= {sum(four.values())})",
+            "by session: " + " ".join(f"{s}: {n}" for s, n in sorted(sessions.items())),
+            f"root: {root}",
+        ]
+    )
 
 
 __all__ = ["SynthConfig", "generate_iemocap", "plan_corpus", "summary", "LABEL_CODES", "CATEGORY_NAMES"]

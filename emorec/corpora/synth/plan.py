@@ -72,14 +72,21 @@ class SynthConfig:
             raise ValueError(f"keyframe_interval must be 1..600 frames, got {self.keyframe_interval}")
         if self.utterances_per_dialog is not None and self.utterances_per_dialog < 2:
             raise ValueError(f"utterances_per_dialog must be >= 2, got {self.utterances_per_dialog}")
-        for name in ("modality_confusion", "face_confusion", "voice_confusion", "text_confusion",
-                     "text_word_noise", "text_neutral_rate", "script_fidelity"):
+        for name in (
+            "modality_confusion",
+            "face_confusion",
+            "voice_confusion",
+            "text_confusion",
+            "text_word_noise",
+            "text_neutral_rate",
+            "script_fidelity",
+        ):
             v = getattr(self, name)
             if v is not None and not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {v}")
 
     @classmethod
-    def preset(cls, size: str = "small", **overrides) -> "SynthConfig":
+    def preset(cls, size: str = "small", **overrides) -> SynthConfig:
         """'small' (the fast default) or 'full' (about the real scale: 5 x 30 dialogs, ~10,000 utterances, 720x480)."""
         base: dict = {}
         if size == "full":
@@ -160,10 +167,13 @@ def dialog_names(session: int, count: int) -> list[tuple[str, str, bool]]:
     The order rotates with the session so that even one dialog per session gives both leads and both types.
     """
     impro = [(f"Ses{session:02d}{g}_impro{k:02d}", g, False) for k in range(1, 9) for g in ("F", "M")]
-    script = [(f"Ses{session:02d}{g}_script{s}", g, True)  # every script once, then each again with the other lead
-              for first in ("M", "F") for i, s in enumerate(SCRIPT_IDS)
-              for g in [first if i % 2 == 0 else ("F" if first == "M" else "M")]]
-    mixed = [d for pair in zip(impro, script) for d in pair] + script[len(impro):]
+    script = [
+        (f"Ses{session:02d}{g}_script{s}", g, True)  # every script once, then each again with the other lead
+        for first in ("M", "F")
+        for i, s in enumerate(SCRIPT_IDS)
+        for g in [first if i % 2 == 0 else ("F" if first == "M" else "M")]
+    ]
+    mixed = [d for pair in zip(impro, script) for d in pair] + script[len(impro) :]
     r = (session - 1) % 4
     return (mixed[r:] + mixed[:r])[:count]
 
@@ -238,8 +248,11 @@ def plan_script(script: str, cfg: SynthConfig) -> list[ScriptLine]:
     for _ in range(n):
         emotion = str(rng.choice(LABEL_CODES[:-1], p=p))
         text_expr = _confuser(emotion, rng) if rng.random() < cfg.confusion("text") else emotion
-        lines.append(ScriptLine(role, emotion, text_expr,
-                                text.make_sentence(text_expr, rng, cfg.text_word_noise, cfg.text_neutral_rate)))
+        lines.append(
+            ScriptLine(
+                role, emotion, text_expr, text.make_sentence(text_expr, rng, cfg.text_word_noise, cfg.text_neutral_rate)
+            )
+        )
         if rng.random() < 0.83:
             role = 1 - role
     return lines
@@ -268,15 +281,30 @@ def _turns(name: str, lead: str, scripted: bool, rng: np.random.Generator, cfg: 
         label = str(rng.choice(LABEL_CODES, p=probs))
         intended = label if label != "xxx" else str(rng.choice(LABEL_CODES[:-1], p=expressive_p))
         text_expr = _confuser(intended, rng) if rng.random() < cfg.confusion("text") else intended
-        turns.append((gender, label, intended, text_expr,
-                      text.make_sentence(text_expr, rng, cfg.text_word_noise, cfg.text_neutral_rate)))
+        turns.append(
+            (
+                gender,
+                label,
+                intended,
+                text_expr,
+                text.make_sentence(text_expr, rng, cfg.text_word_noise, cfg.text_neutral_rate),
+            )
+        )
         if rng.random() < 0.83:
             gender = other[gender]
     return turns
 
 
-def _plan_dialog(name: str, session: int, index: int, lead: str, scripted: bool, background: tuple[int, int, int],
-                 rng: np.random.Generator, cfg: SynthConfig) -> DialogPlan:
+def _plan_dialog(
+    name: str,
+    session: int,
+    index: int,
+    lead: str,
+    scripted: bool,
+    background: tuple[int, int, int],
+    rng: np.random.Generator,
+    cfg: SynthConfig,
+) -> DialogPlan:
     other = {"F": "M", "M": "F"}
     last_end = {"F": -1.0, "M": -1.0}
     counters: Counter = Counter()
@@ -299,16 +327,29 @@ def _plan_dialog(name: str, session: int, index: int, lead: str, scripted: bool,
         start = round(max(start, last_end[gender] + 0.05), 4)
         end = round(start + dur, 4)
         pad_a, pad_b = (min(rng.uniform(0.05, 0.3), 0.2 * dur) for _ in range(2))
-        face_expr, voice_expr = (_confuser(intended, rng) if rng.random() < cfg.confusion(m) else intended
-                                 for m in ("face", "voice"))
+        face_expr, voice_expr = (
+            _confuser(intended, rng) if rng.random() < cfg.confusion(m) else intended for m in ("face", "voice")
+        )
         vad, ratings = attributes(intended, evaluators, has_self, gender, rng)
         lines, categorical = evaluator_lines(label, intended, evaluators, has_self, gender, ratings, rng)
         u = PlannedUtterance(
-            utt_id=f"{name}_{gender}{counters[gender]:03d}", gender=gender, start=start, end=end,
-            speech=(start + pad_a, end - pad_b), label=label, intended=intended, face_expr=face_expr,
-            voice_expr=voice_expr, text_expr=text_expr,
-            face_params=face.expression_params(face_expr, rng, cfg.face_noise), text=sentence,
-            vad=vad, evaluator_lines=lines, categorical=categorical, attributes=ratings)
+            utt_id=f"{name}_{gender}{counters[gender]:03d}",
+            gender=gender,
+            start=start,
+            end=end,
+            speech=(start + pad_a, end - pad_b),
+            label=label,
+            intended=intended,
+            face_expr=face_expr,
+            voice_expr=voice_expr,
+            text_expr=text_expr,
+            face_params=face.expression_params(face_expr, rng, cfg.face_noise),
+            text=sentence,
+            vad=vad,
+            evaluator_lines=lines,
+            categorical=categorical,
+            attributes=ratings,
+        )
         counters[gender] += 1
         last_end[gender] = end
         utts.append(u)

@@ -48,7 +48,7 @@ class VoiceTraits:
     breath: float
 
     @classmethod
-    def draw(cls, gender: str, rng: np.random.Generator) -> "VoiceTraits":
+    def draw(cls, gender: str, rng: np.random.Generator) -> VoiceTraits:
         female = gender == "F"
         return cls(
             f0=float(rng.uniform(185, 235) if female else rng.uniform(98, 135)),
@@ -137,8 +137,11 @@ def synth_speech(n: int, emotion: str, voice: VoiceTraits, rng: np.random.Genera
 
     cutoff = rng.choice([2500.0, 4000.0], n_syl)[idx]
     hiss = rng.standard_normal(n)
-    hiss = np.where(cutoff > 3000, lfilter(*butter(2, 4000, "high", fs=SAMPLE_RATE), hiss),
-                    lfilter(*butter(2, 2500, "high", fs=SAMPLE_RATE), hiss))
+    hiss = np.where(
+        cutoff > 3000,
+        lfilter(*butter(2, 4000, "high", fs=SAMPLE_RATE), hiss),
+        lfilter(*butter(2, 2500, "high", fs=SAMPLE_RATE), hiss),
+    )
 
     y = voiced_out * env_v + hiss * env_u * 0.35
     gain = 0.05 * 10 ** ((level_db + voice.level_db) / 20.0)

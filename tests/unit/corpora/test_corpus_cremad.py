@@ -12,8 +12,8 @@ import pytest
 from emorec.corpora import cremad
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.labels import get_label_set
-
 from support.paths import SHARED_DATA as DATA
+
 CREMAD = DATA / "cremad"
 
 
@@ -83,7 +83,8 @@ def test_audio_and_video_of_one_stem_are_paired(tmp_path):
     _touch(tmp_path / "1002_IEO_HAP_HI.wav")  # same clip again in the root
     (tmp_path / "VideoDemographics.csv").write_text(
         '"ActorID","Age","Sex","Race","Ethnicity"\n1002,21,"Female","Caucasian","Not Hispanic"\n'
-        '1003,30,"Unknown","Asian","Not Hispanic"\n')
+        '1003,30,"Unknown","Asian","Not Hispanic"\n'
+    )
     data = read_corpus("cremad", str(tmp_path))
     u = {x.utt_id: x for x in data.utterances}
     assert list(u) == ["1002_IEO_HAP_HI", "1002_TSI_SAD_XX", "1003_ITH_FEA_LO", "1003_WSI_NEU_XX", "1004_MTI_DIS_MD"]

@@ -18,8 +18,16 @@ from emorec.corpora.labels import get_label_set
 from emorec.corpora.splits import SplitSpec, make_folds
 
 CK_COUNTS = {"anger": 135, "contempt": 54, "disgust": 177, "fear": 75, "happy": 207, "sadness": 84, "surprise": 249}
-FE_COUNTS = {"neutral": 6864, "happiness": 5693, "surprise": 367, "sadness": 267, "anger": 252, "disgust": 208,
-             "fear": 21, "contempt": 9}
+FE_COUNTS = {
+    "neutral": 6864,
+    "happiness": 5693,
+    "surprise": 367,
+    "sadness": 267,
+    "anger": 252,
+    "disgust": 208,
+    "fear": 21,
+    "contempt": 9,
+}
 runner = CliRunner()
 
 
@@ -50,6 +58,7 @@ def _parts_by_group(fold, utterances):
 
 # ---- CK+ ----
 
+
 def test_ckplus_real_folder(ck):
     assert ck.problems == []
     assert len(ck.utterances) == 981
@@ -70,16 +79,23 @@ def test_ckplus_real_folder(ck):
 
 def test_ckplus_problems_are_reported_and_the_rest_is_read(tmp_path, ck_root):
     src = next((ck_root / "happy").glob("*.png"))
-    for folder, name in [("happy", "S900_001_00000001.png"), ("happy", "S900_001_00000002.png"),
-                         ("fear", "S901_002_00000005.png"), ("fear", "S900_001_00000001.png"),
-                         ("fear", "not_a_ck_name.png")]:
+    for folder, name in [
+        ("happy", "S900_001_00000001.png"),
+        ("happy", "S900_001_00000002.png"),
+        ("fear", "S901_002_00000005.png"),
+        ("fear", "S900_001_00000001.png"),
+        ("fear", "not_a_ck_name.png"),
+    ]:
         (tmp_path / folder).mkdir(exist_ok=True)
         (tmp_path / folder / name).write_bytes(src.read_bytes())
     (tmp_path / "happy" / "S902_001_00000001.png").write_bytes(b"")
     (tmp_path / "happy" / "notes.txt").write_text("ignored")
     data = ckplus.read(tmp_path)
     assert [(u.utt_id, u.label) for u in data.utterances] == [
-        ("S900_001_00000001", "fear"), ("S900_001_00000002", "happy"), ("S901_002_00000005", "fear")]
+        ("S900_001_00000001", "fear"),
+        ("S900_001_00000002", "happy"),
+        ("S901_002_00000005", "fear"),
+    ]
     reasons = sorted(p.reason.split(":")[0] for p in data.problems)
     assert reasons == ["duplicate", "empty file", "name"]
     assert all(Path(p.file).is_file() for p in data.problems)
@@ -104,6 +120,7 @@ def test_ckplus_config_folds_are_subject_independent(ck):
 
 # ---- facial_expressions ----
 
+
 def test_facial_expressions_real_folder(fe, fe_root):
     assert len(fe.utterances) == 13681
     assert Counter(u.label for u in fe.utterances) == FE_COUNTS
@@ -124,10 +141,16 @@ def test_facial_expressions_real_folder(fe, fe_root):
     assert len(kept) == 13681 and not dropped
 
 
-@pytest.mark.parametrize("name, user, person", [
-    ("Aaron_Peirsol_0004.jpg", "302", "Aaron_Peirsol"), ("Lin_Yi-fu_0001.jpg", "JN721", "Lin_Yi-fu"),
-    ("FaridaJalal_109.jpg", "jhamski", "FaridaJalal"), ("facial-expressions_2868582k.jpg", "628", "contributor-628"),
-    ("selfie.jpg", "x", "selfie")])
+@pytest.mark.parametrize(
+    "name, user, person",
+    [
+        ("Aaron_Peirsol_0004.jpg", "302", "Aaron_Peirsol"),
+        ("Lin_Yi-fu_0001.jpg", "JN721", "Lin_Yi-fu"),
+        ("FaridaJalal_109.jpg", "jhamski", "FaridaJalal"),
+        ("facial-expressions_2868582k.jpg", "628", "contributor-628"),
+        ("selfie.jpg", "x", "selfie"),
+    ],
+)
 def test_facial_expressions_person_from_the_name(name, user, person):
     assert facial_expressions.person_of(name, user) == person
 
@@ -148,16 +171,24 @@ def test_facial_expressions_problems_are_reported_not_fatal(tmp_path, fe_root):
         "302,Bob_Roe_0001.jpg\n"
         "302,Empty_0001.jpg,fear\n"
         "302,Twice_0001.jpg,sadness\n"
-        "JN721,Twice_0001.jpg,SADNESS\n")
+        "JN721,Twice_0001.jpg,SADNESS\n"
+    )
     data = facial_expressions.read(tmp_path)
     assert [(u.utt_id, u.label, u.speaker) for u in data.utterances] == [
-        ("Ann_Lee_0001", "happiness", "Ann_Lee"), ("Ann_Lee_0002", "neutral", "Ann_Lee"),
-        ("Twice_0001", "sadness", "Twice")]
+        ("Ann_Lee_0001", "happiness", "Ann_Lee"),
+        ("Ann_Lee_0002", "neutral", "Ann_Lee"),
+        ("Twice_0001", "sadness", "Twice"),
+    ]
     found = {(Path(p.file).name, p.line, p.reason.split(":")[0]) for p in data.problems}
-    assert found == {("legend.csv", 4, "missing image"), ("legend.csv", 5, "unknown label"),
-                     ("legend.csv", 6, "malformed row"), ("Empty_0001.jpg", 0, "empty file"),
-                     ("legend.csv", 9, "duplicate"), ("Bob_Roe_0001.jpg", 0, "unlabelled"),
-                     ("Extra_0001.jpg", 0, "unlabelled")}
+    assert found == {
+        ("legend.csv", 4, "missing image"),
+        ("legend.csv", 5, "unknown label"),
+        ("legend.csv", 6, "malformed row"),
+        ("Empty_0001.jpg", 0, "empty file"),
+        ("legend.csv", 9, "duplicate"),
+        ("Bob_Roe_0001.jpg", 0, "unlabelled"),
+        ("Extra_0001.jpg", 0, "unlabelled"),
+    }
     assert any("Gone_0001.jpg" in p.reason for p in data.problems)
 
 
@@ -186,13 +217,32 @@ def test_group_fraction_validation_takes_whole_groups(ck):
 
 # ---- emorec data stats ----
 
-@pytest.mark.parametrize("corpus, folder, label_set, counts, problems", [
-    ("ckplus", "ckplus48", "ckplus7", CK_COUNTS, 0),
-    ("facial_expressions", "facial_expressions", "facial_expressions8", FE_COUNTS, 44)])
+
+@pytest.mark.parametrize(
+    "corpus, folder, label_set, counts, problems",
+    [
+        ("ckplus", "ckplus48", "ckplus7", CK_COUNTS, 0),
+        ("facial_expressions", "facial_expressions", "facial_expressions8", FE_COUNTS, 44),
+    ],
+)
 def test_data_stats_command(shared_data, corpus, folder, label_set, counts, problems):
     root = shared_data / "faces" / folder
-    result = runner.invoke(app, ["data", "stats", "--corpus", corpus, "--root", str(root), "--label-set", label_set,
-                                 "--split", "group_kfold", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "data",
+            "stats",
+            "--corpus",
+            corpus,
+            "--root",
+            str(root),
+            "--label-set",
+            label_set,
+            "--split",
+            "group_kfold",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
     assert stats["by_label"] == counts and stats["utterances"] == sum(counts.values())

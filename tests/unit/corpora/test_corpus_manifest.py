@@ -9,7 +9,6 @@ import pytest
 
 from emorec.corpora import manifest
 from emorec.corpora.corpora import read_corpus
-
 from support.paths import SHARED_DATA as DATA
 
 LINES = [
@@ -48,10 +47,18 @@ def _tree(tmp_path: Path) -> Path:
 def test_csv_manifest_good_and_bad_lines(tmp_path):
     elsewhere = _tree(tmp_path)
     data = read_corpus("manifest", str(tmp_path))
-    assert [u.utt_id for u in data.utterances] == ["clips__a_0-1500", "clips__a_62500-64000", "clips__b",
-                                                  "elsewhere__c"]
+    assert [u.utt_id for u in data.utterances] == [
+        "clips__a_0-1500",
+        "clips__a_62500-64000",
+        "clips__b",
+        "elsewhere__c",
+    ]
     assert [(u.label, u.start, u.end) for u in data.utterances] == [
-        ("happy", 0.0, 1.5), ("sad", 62.5, 64.0), ("angry", None, None), ("neutral", None, None)]
+        ("happy", 0.0, 1.5),
+        ("sad", 62.5, 64.0),
+        ("angry", None, None),
+        ("neutral", None, None),
+    ]
     a, a2, b, c = data.utterances
     assert a.utt_id == "clips__a_0-1500" and a2.utt_id == "clips__a_62500-64000"
     assert a.video_path == a.audio_path == str(tmp_path / "clips" / "a.mp4")
@@ -62,8 +69,17 @@ def test_csv_manifest_good_and_bad_lines(tmp_path):
     assert c.audio_path == str(elsewhere) and c.split == "dev" and c.sentence_wav == ""
     assert [u.order for u in data.utterances] == [0, 1, 2, 3]
     found = [(p.line, p.reason.split(":")[0]) for p in data.problems]
-    assert found == [(6, "missing file"), (7, "times"), (8, "times"), (9, "label"), (10, "duplicate"),
-                     (11, "media"), (12, "side"), (13, "empty file"), (14, "path")]
+    assert found == [
+        (6, "missing file"),
+        (7, "times"),
+        (8, "times"),
+        (9, "label"),
+        (10, "duplicate"),
+        (11, "media"),
+        (12, "side"),
+        (13, "empty file"),
+        (14, "path"),
+    ]
     assert all(p.file == str(tmp_path / "manifest.csv") for p in data.problems)
     assert "missing.wav" in data.problems[0].reason and "'abc'" in data.problems[2].reason
 
@@ -81,19 +97,27 @@ def test_label_set_restricts_and_observed_set(tmp_path):
 
 def test_parquet_manifest_lines_count_from_header(tmp_path):
     _tree(tmp_path)
-    frame = pd.DataFrame({
-        "path": ["clips/a.mp4", "clips/b.wav", "clips/b.wav", "nope.mp4"],
-        "start": [0.5, None, 2.0, None],
-        "end": [2.0, None, 1.0, None],
-        "label": ["happy", "sad", "sad", "sad"],
-        "Speaker": ["alice", "bob", "bob", "bob"],
-        "extra": [1, 2, 3, 4],
-    })
+    frame = pd.DataFrame(
+        {
+            "path": ["clips/a.mp4", "clips/b.wav", "clips/b.wav", "nope.mp4"],
+            "start": [0.5, None, 2.0, None],
+            "end": [2.0, None, 1.0, None],
+            "label": ["happy", "sad", "sad", "sad"],
+            "Speaker": ["alice", "bob", "bob", "bob"],
+            "extra": [1, 2, 3, 4],
+        }
+    )
     frame.to_parquet(tmp_path / "list.parquet")
     data = manifest.read(tmp_path / "list.parquet")
     assert [(u.utt_id, u.start, u.end, u.speaker) for u in data.utterances] == [
-        ("clips__a_500-2000", 0.5, 2.0, "alice"), ("clips__b", None, None, "bob")]
-    assert [(p.line, p.reason.split(":")[0]) for p in data.problems] == [(1, "columns"), (4, "times"), (5, "missing file")]
+        ("clips__a_500-2000", 0.5, 2.0, "alice"),
+        ("clips__b", None, None, "bob"),
+    ]
+    assert [(p.line, p.reason.split(":")[0]) for p in data.problems] == [
+        (1, "columns"),
+        (4, "times"),
+        (5, "missing file"),
+    ]
 
 
 def test_header_problems_and_discovery(tmp_path):

@@ -11,8 +11,8 @@ import pytest
 from emorec.corpora import meld
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.labels import get_label_set
-
 from support.paths import SHARED_DATA as DATA
+
 MELD = DATA / "meld"
 HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime"
 
@@ -42,8 +42,12 @@ def test_real_tables_counts_per_split_and_label():
     assert len({u.utt_id for u in data.utterances}) == len(data.utterances)
     assert [u.order for u in data.utterances] == list(range(len(data.utterances)))
     first = data.utterances[0]
-    assert (first.utt_id, first.speaker, first.dialog, first.label) == ("train_dia0_utt0", "Chandler", "train_dia0",
-                                                                        "neutral")
+    assert (first.utt_id, first.speaker, first.dialog, first.label) == (
+        "train_dia0_utt0",
+        "Chandler",
+        "train_dia0",
+        "neutral",
+    )
     assert first.text == "also I was the point person on my company\u2019s transition from the KL-5 to GR-6 system."
     assert first.video_path == first.audio_path == "" and first.start is None
     kept, dropped = get_label_set("meld7").apply(data.utterances)
@@ -99,8 +103,11 @@ def test_damaged_rows_are_reported_with_lines(tmp_path):
     train = str(tmp_path / "train_sent_emo.csv")
     found = {(Path(p.file).name, p.line, p.reason.split(":")[0]) for p in data.problems}
     assert found == {
-        ("train_sent_emo.csv", 6, "label"), ("train_sent_emo.csv", 7, "ids"), ("train_sent_emo.csv", 8, "fields"),
-        ("train_sent_emo.csv", 9, "duplicate"), ("test_sent_emo.csv", 0, "missing file"),
+        ("train_sent_emo.csv", 6, "label"),
+        ("train_sent_emo.csv", 7, "ids"),
+        ("train_sent_emo.csv", 8, "fields"),
+        ("train_sent_emo.csv", 9, "duplicate"),
+        ("test_sent_emo.csv", 0, "missing file"),
         (tmp_path.name, 0, "clips absent"),
     }
     assert any(p.file == train and "line 2" in p.reason for p in data.problems if p.line == 9)
@@ -117,15 +124,22 @@ def test_bytes_that_are_not_utf8_are_read_and_reported(tmp_path):
 def _clip_tree(root: Path, raw_layout: bool):
     """train: rows dia0_utt0..2 + dia1_utt0; clip dia0_utt1 missing, dia0_utt2 empty, dia5_utt5 orphan."""
     table_dir = root / "train" if raw_layout else root
-    _write_table(table_dir / "train_sent_emo.csv", [
-        _row(1, "a", "Ross", "joy", "positive", 0, 0), _row(2, "b", "Ross", "joy", "positive", 0, 1),
-        _row(3, "c", "Ross", "anger", "negative", 0, 2), _row(4, "d", "Ross", "fear", "negative", 1, 0),
-        _row(5, "e", "Ross", "nope", "negative", 1, 1),  # bad label: its clip is not an orphan
-    ])
-    _write_table((root / "dev" if raw_layout else root) / "dev_sent_emo.csv",
-                 [_row(1, "x", "Ross", "joy", "positive", 0, 0)])
-    _write_table((root / "test" if raw_layout else root) / "test_sent_emo.csv",
-                 [_row(1, "y", "Ross", "joy", "positive", 3, 4)])
+    _write_table(
+        table_dir / "train_sent_emo.csv",
+        [
+            _row(1, "a", "Ross", "joy", "positive", 0, 0),
+            _row(2, "b", "Ross", "joy", "positive", 0, 1),
+            _row(3, "c", "Ross", "anger", "negative", 0, 2),
+            _row(4, "d", "Ross", "fear", "negative", 1, 0),
+            _row(5, "e", "Ross", "nope", "negative", 1, 1),  # bad label: its clip is not an orphan
+        ],
+    )
+    _write_table(
+        (root / "dev" if raw_layout else root) / "dev_sent_emo.csv", [_row(1, "x", "Ross", "joy", "positive", 0, 0)]
+    )
+    _write_table(
+        (root / "test" if raw_layout else root) / "test_sent_emo.csv", [_row(1, "y", "Ross", "joy", "positive", 3, 4)]
+    )
     clips = (root / "train" if raw_layout else root) / "train_splits"
     for name in ("dia0_utt0.mp4", "dia1_utt0.mp4", "dia1_utt1.mp4", "dia5_utt5.mp4"):
         _clip(clips, name)
@@ -140,8 +154,12 @@ def _clip_tree(root: Path, raw_layout: bool):
 def test_clip_folders_missing_orphan_and_empty(tmp_path, raw_layout):
     clips = _clip_tree(tmp_path, raw_layout)
     data = read_corpus("meld", str(tmp_path))
-    assert [u.utt_id for u in data.utterances] == ["train_dia0_utt0", "train_dia1_utt0", "dev_dia0_utt0",
-                                                  "test_dia3_utt4"]
+    assert [u.utt_id for u in data.utterances] == [
+        "train_dia0_utt0",
+        "train_dia1_utt0",
+        "dev_dia0_utt0",
+        "test_dia3_utt4",
+    ]
     first = data.utterances[0]
     assert first.video_path == first.audio_path == str(clips / "dia0_utt0.mp4")
     assert first.side == "full" and first.start is None and first.end is None
@@ -159,8 +177,12 @@ def test_clip_folders_missing_orphan_and_empty(tmp_path, raw_layout):
 def test_missing_clips_kept_as_text_and_text_only_mode(tmp_path):
     _clip_tree(tmp_path, raw_layout=False)
     kept = meld.read(tmp_path, missing_clips="keep", splits=("train",))
-    assert [u.utt_id for u in kept.utterances] == ["train_dia0_utt0", "train_dia0_utt1", "train_dia0_utt2",
-                                                  "train_dia1_utt0"]
+    assert [u.utt_id for u in kept.utterances] == [
+        "train_dia0_utt0",
+        "train_dia0_utt1",
+        "train_dia0_utt2",
+        "train_dia1_utt0",
+    ]
     assert [bool(u.video_path) for u in kept.utterances] == [True, False, False, True]
     text_only = meld.read(tmp_path, clips=False)
     assert len(text_only.utterances) == 6
@@ -183,9 +205,15 @@ def test_bad_options_and_roots(tmp_path):
 
 def test_csv_errors_do_not_stop_the_table(tmp_path):
     long_row = _row(1, '"' + "x" * 200_000 + '"', "Ross", "joy", "positive", 0, 0)  # over the csv field limit
-    _write_table(tmp_path / "train_sent_emo.csv", [long_row, _row(2, "ok", "Ross", "joy", "positive", 0, 1),
-                                                   '3,"open quote,Ross,joy,positive,0,2,1,1,a,b',
-                                                   "4,swallowed,Ross,joy,positive,0,3,1,1,a,b"])
+    _write_table(
+        tmp_path / "train_sent_emo.csv",
+        [
+            long_row,
+            _row(2, "ok", "Ross", "joy", "positive", 0, 1),
+            '3,"open quote,Ross,joy,positive,0,2,1,1,a,b',
+            "4,swallowed,Ross,joy,positive,0,3,1,1,a,b",
+        ],
+    )
     data = meld.read(tmp_path, splits=("train",), clips=False)
     assert [u.utt_id for u in data.utterances] == ["train_dia0_utt1"]
     assert [(p.line, p.reason.split(":")[0]) for p in data.problems] == [(2, "csv"), (4, "fields")]

@@ -10,8 +10,8 @@ import pytest
 from emorec.corpora import ravdess
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.labels import get_label_set
-
 from support.paths import SHARED_DATA as DATA
+
 NAMES = {1: "neutral", 2: "calm", 3: "happy", 4: "sad", 5: "angry", 6: "fearful", 7: "disgust", 8: "surprised"}
 
 
@@ -57,7 +57,10 @@ def test_real_audio_visual_folder():
     data = ravdess.read(root)
     assert data.problems == []
     assert [(u.utt_id, u.label) for u in data.utterances] == [
-        ("01-01-01-01-02-01-05", "neutral"), ("01-01-03-01-01-02-05", "happy"), ("01-01-06-01-01-01-05", "fearful")]
+        ("01-01-01-01-02-01-05", "neutral"),
+        ("01-01-03-01-01-02-05", "happy"),
+        ("01-01-06-01-01-01-05", "fearful"),
+    ]
     for u in data.utterances:
         assert u.video_path == u.audio_path == str(root / f"{u.utt_id}.mp4")
         assert (u.speaker, u.group, u.gender) == ("Actor_05", "05", "M")
@@ -67,8 +70,12 @@ def test_real_audio_visual_folder():
 def test_lookalike_tree_reports_bad_names(tmp_path):
     actor = tmp_path / "Actor_02"
     actor.mkdir()
-    good = ["03-01-05-02-01-01-02.wav", "01-01-04-01-02-02-02.mp4", "02-01-04-01-02-02-02.mp4",
-            "03-02-03-01-01-01-02.wav"]
+    good = [
+        "03-01-05-02-01-01-02.wav",
+        "01-01-04-01-02-02-02.mp4",
+        "02-01-04-01-02-02-02.mp4",
+        "03-02-03-01-01-01-02.wav",
+    ]
     bad = {
         "03-01-09-01-01-01-02.wav": "emotion code 09",
         "03-01-05-01-01-01-03.wav": "actor 03 in folder Actor_02",

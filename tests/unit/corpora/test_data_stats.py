@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.iemocap_table_tree import write_tree_from_table
 from typer.testing import CliRunner
 
 from emorec.cli import app
@@ -13,9 +12,21 @@ from emorec.corpora.iemocap import read
 from emorec.corpora.labels import get_label_set
 from emorec.corpora.splits import SplitSpec
 from emorec.corpora.stats import corpus_stats, format_stats
+from support.iemocap_table_tree import write_tree_from_table
 
-ALL_LABELS = {"xxx": 2507, "fru": 1849, "neu": 1708, "ang": 1103, "sad": 1084, "exc": 1041, "hap": 595,
-              "sur": 107, "fea": 40, "oth": 3, "dis": 2}
+ALL_LABELS = {
+    "xxx": 2507,
+    "fru": 1849,
+    "neu": 1708,
+    "ang": 1103,
+    "sad": 1084,
+    "exc": 1041,
+    "hap": 595,
+    "sur": 107,
+    "fea": 40,
+    "oth": 3,
+    "dis": 2,
+}
 FOUR = {"neu": 1708, "hap": 1636, "sad": 1084, "ang": 1103}
 FOUR_BY_SESSION = {"1": 1085, "2": 1023, "3": 1151, "4": 1031, "5": 1241}
 
@@ -72,8 +83,22 @@ def test_cli_json(root):
     reasons = {p["reason"].split(":")[0] for p in s["problems"]}
     assert {"missing video", "missing dialog wav", "missing sentence wav", "unknown label"} <= reasons
 
-    r = runner.invoke(app, ["data", "stats", "--corpus", "iemocap", "--root", str(root / "IEMOCAP_full_release"),
-                            "--label-set", "iemocap4", "--split", "random", "--json"])
+    r = runner.invoke(
+        app,
+        [
+            "data",
+            "stats",
+            "--corpus",
+            "iemocap",
+            "--root",
+            str(root / "IEMOCAP_full_release"),
+            "--label-set",
+            "iemocap4",
+            "--split",
+            "random",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)
     assert s["utterances"] == 5531 and s["by_label"] == FOUR and s["by_session"] == FOUR_BY_SESSION
@@ -91,13 +116,16 @@ def test_cli_text(root):
     assert "Ses02F_impro01.txt:" in out  # a problem shown with its file
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--corpus", "nocorpus"], "unknown corpus 'nocorpus'"),
-    (["--corpus", "iemocap", "--label-set", "nolabels"], "unknown label set 'nolabels'"),
-    (["--corpus", "iemocap", "--label-set", "meld7"], "is for corpus 'meld'"),
-    (["--corpus", "iemocap", "--split", "shuffle"], "unknown split 'shuffle'"),
-    (["--corpus", "iemocap", "--split", "session:7"], "unknown groups ['7']"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--corpus", "nocorpus"], "unknown corpus 'nocorpus'"),
+        (["--corpus", "iemocap", "--label-set", "nolabels"], "unknown label set 'nolabels'"),
+        (["--corpus", "iemocap", "--label-set", "meld7"], "is for corpus 'meld'"),
+        (["--corpus", "iemocap", "--split", "shuffle"], "unknown split 'shuffle'"),
+        (["--corpus", "iemocap", "--split", "session:7"], "unknown groups ['7']"),
+    ],
+)
 def test_cli_errors_exit_2(root, args, message):
     r = runner.invoke(app, ["data", "stats", "--root", str(root), *args])
     assert r.exit_code == 2 and message in r.stderr, r.output

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from support.iemocap_table_tree import write_tree_from_table
 
 from emorec.corpora.iemocap import read
 from emorec.corpora.labels import get_label_set
 from emorec.corpora.records import Utterance
 from emorec.corpora.splits import Fold, SplitSpec, leakage, load_split_spec, make_folds
+from support.iemocap_table_tree import write_tree_from_table
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,15 @@ def test_loso_five_folds_speaker_independent(iemocap):
         assert lk.shared_speakers == [] and lk.speaker_independent
         assert "speaker-independent" in lk.statement and "not speaker-independent" not in lk.statement
         # IEMOCAP's scripts are read in every session: stated, not hidden
-        assert lk.shared_scripts == ["script01_1", "script01_2", "script01_3", "script02_1", "script02_2",
-                                     "script03_1", "script03_2"]
+        assert lk.shared_scripts == [
+            "script01_1",
+            "script01_2",
+            "script01_3",
+            "script02_1",
+            "script02_2",
+            "script03_1",
+            "script03_2",
+        ]
         assert "7 of 7 test scripts" in lk.statement
     assert Counter(i for f in folds for i in f.test) == Counter({u.utt_id: 1 for u in iemocap})
     # the validation speaker is chosen by the seed
@@ -114,8 +121,9 @@ def test_session_kind(iemocap):
     check_partition(fold, iemocap)
     assert {by_id[i].group for i in fold.test} == {"5"}
     assert fold.leakage.speaker_independent
-    (fold,) = make_folds(iemocap, SplitSpec(kind="session", test_groups=["5"], train_groups=["1", "2"],
-                                            val_groups=["3"]))
+    (fold,) = make_folds(
+        iemocap, SplitSpec(kind="session", test_groups=["5"], train_groups=["1", "2"], val_groups=["3"])
+    )
     check_partition(fold, iemocap, covers_all=False)
     assert {by_id[i].group for i in fold.train} == {"1", "2"} and {by_id[i].group for i in fold.val} == {"3"}
     with pytest.raises(ValueError, match="needs test_groups"):
@@ -128,9 +136,18 @@ def test_session_kind(iemocap):
 
 def actors(n_actors: int = 12, clips: int = 10) -> list[Utterance]:
     labels = ["neutral", "happy", "sad", "angry", "fearful"]
-    return [Utterance(utt_id=f"a{a:02d}_{c}", corpus="ravdess", label=labels[c % 5], speaker=f"Actor_{a:02d}",
-                      group=f"Actor_{a:02d}", script=f"statement{c % 2 + 1}")
-            for a in range(1, n_actors + 1) for c in range(clips)]
+    return [
+        Utterance(
+            utt_id=f"a{a:02d}_{c}",
+            corpus="ravdess",
+            label=labels[c % 5],
+            speaker=f"Actor_{a:02d}",
+            group=f"Actor_{a:02d}",
+            script=f"statement{c % 2 + 1}",
+        )
+        for a in range(1, n_actors + 1)
+        for c in range(clips)
+    ]
 
 
 def test_group_kfold():
@@ -154,8 +171,12 @@ def test_group_kfold():
 
 def test_official_split():
     parts = ["train"] * 30 + ["dev"] * 5 + ["test"] * 10
-    utts = [Utterance(utt_id=f"u{i}", corpus="meld", label="joy" if i % 2 else "neutral", speaker=f"s{i % 4}",
-                      group=p, split=p) for i, p in enumerate(parts)]
+    utts = [
+        Utterance(
+            utt_id=f"u{i}", corpus="meld", label="joy" if i % 2 else "neutral", speaker=f"s{i % 4}", group=p, split=p
+        )
+        for i, p in enumerate(parts)
+    ]
     (fold,) = make_folds(utts, SplitSpec(kind="official"))
     assert (len(fold.train), len(fold.val), len(fold.test)) == (30, 5, 10)
     assert fold.val == [f"u{i}" for i in range(30, 35)]

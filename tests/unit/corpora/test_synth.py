@@ -18,14 +18,22 @@ from typer.testing import CliRunner
 
 from emorec.corpora.synth import SynthConfig, generate_iemocap
 from emorec.corpora.synth.iemocap import (
-    CATEGORY_NAMES, LABEL_CODES, REAL_COUNTS, plan_corpus, render_dialog, summary,
+    CATEGORY_NAMES,
+    LABEL_CODES,
+    REAL_COUNTS,
+    plan_corpus,
+    render_dialog,
+    summary,
 )
 
 # dialog_mood=0: labels independent of the dialog, so a crop cannot predict them from who/where it is
-CONFIG = SynthConfig(seed=7, sessions=5, dialogs_per_session=1, utterances_per_dialog=24, frame_size=(96, 64),
-                     dialog_mood=0.0)
-HEAD = re.compile(r"^\[(\d+\.\d{4}) - (\d+\.\d{4})\]\t(Ses0\d[FM]_\w+_([FM])\d{3})\t(\w{3})\t"
-                  r"\[\d\.\d{4}, \d\.\d{4}, \d\.\d{4}\]$")
+CONFIG = SynthConfig(
+    seed=7, sessions=5, dialogs_per_session=1, utterances_per_dialog=24, frame_size=(96, 64), dialog_mood=0.0
+)
+HEAD = re.compile(
+    r"^\[(\d+\.\d{4}) - (\d+\.\d{4})\]\t(Ses0\d[FM]_\w+_([FM])\d{3})\t(\w{3})\t"
+    r"\[\d\.\d{4}, \d\.\d{4}, \d\.\d{4}\]$"
+)
 CAT_LINE = re.compile(r"^C-(E\d|[FM]1):\t(([A-Z][a-z]+( state)?; )*[A-Z][a-z]+( state)?;|;)\t\([a-z, ]*\)$")
 ATTR_LINE = re.compile(r"^A-(E\d|[FM]1):\tval [1-5]; act [1-5]; dom  [1-5];\t\([a-z, ]*\)$")
 TRANS_LINE = re.compile(r"^(Ses0\d[FM]_\w+_[FM]\d{3}) \[(\d{3}\.\d{4})-(\d{3}\.\d{4})\]: \S.*$")
@@ -43,8 +51,11 @@ def truth(corpus) -> list[dict]:
 
 
 def _text_files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.suffix in {".txt", ".csv", ".json", ".anvil"}}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.suffix in {".txt", ".csv", ".json", ".anvil"}
+    }
 
 
 def _dialogs(root: Path) -> list[str]:
@@ -60,8 +71,12 @@ def test_tree_layout(corpus, truth):
     for d in dialogs:
         assert re.fullmatch(r"Ses0[1-5][FM]_(impro0[1-8]|script0[1-3]_[1-3])", d)
         s = corpus / f"Session{int(d[4])}"
-        for rel in (f"dialog/avi/DivX/{d}.avi", f"dialog/wav/{d}.wav", f"dialog/EmoEvaluation/{d}.txt",
-                    f"dialog/transcriptions/{d}.txt"):
+        for rel in (
+            f"dialog/avi/DivX/{d}.avi",
+            f"dialog/wav/{d}.wav",
+            f"dialog/EmoEvaluation/{d}.txt",
+            f"dialog/transcriptions/{d}.txt",
+        ):
             assert (s / rel).is_file(), rel
         assert (s / "dialog" / "lab").is_dir()
         for sub in ("Categorical", "Attribute"):
@@ -98,8 +113,9 @@ def test_emo_evaluation_format(corpus, truth):
                 assert ATTR_LINE.match(ln), ln
             for ln in cats:
                 assert ln.startswith("C-E") or ln.startswith(f"C-{gender}1"), ln  # self-evaluation
-            votes = Counter(c.strip() for ln in cats if ln.startswith("C-E") for c in ln.split("\t")[1].split(";")
-                            if c.strip())
+            votes = Counter(
+                c.strip() for ln in cats if ln.startswith("C-E") for c in ln.split("\t")[1].split(";") if c.strip()
+            )
             top = votes.most_common()
             if code == "xxx":  # evaluators disagree
                 assert top[0][1] == 1
@@ -135,8 +151,9 @@ def test_same_seed_same_files_other_seed_differs(corpus, tmp_path):
     assert a == b  # byte-identical label, transcript and truth files
     assert info_a["config"].pop("media") is False and info_b["config"].pop("media") is True
     assert info_a == info_b
-    other = generate_iemocap(tmp_path / "b", SynthConfig(**{**CONFIG.__dict__, "media": False, "seed": 8}),
-                             progress=False)
+    other = generate_iemocap(
+        tmp_path / "b", SynthConfig(**{**CONFIG.__dict__, "media": False, "seed": 8}), progress=False
+    )
     assert _text_files(other) != _text_files(corpus)
 
 
@@ -173,8 +190,11 @@ def test_video_stream(corpus, truth):
 
 
 def test_keyframe_interval_is_what_the_config_asks(tmp_path):
-    root = generate_iemocap(tmp_path, SynthConfig(seed=3, sessions=1, dialogs_per_session=1, utterances_per_dialog=3,
-                                                  keyframe_interval=45), progress=False)
+    root = generate_iemocap(
+        tmp_path,
+        SynthConfig(seed=3, sessions=1, dialogs_per_session=1, utterances_per_dialog=3, keyframe_interval=45),
+        progress=False,
+    )
     (avi,) = root.glob("Session1/dialog/avi/DivX/*.avi")
     with av.open(str(avi)) as c:
         keys = [i for i, f in enumerate(c.decode(video=0)) if f.key_frame]
@@ -214,8 +234,10 @@ def _middle_crops(corpus: Path, truth: list[dict]) -> tuple[np.ndarray, np.ndarr
             h, half = img.shape[0], img.shape[1] // 2
             left, right = img[:, :half], img[:, half:]
             crops = []
-            for x in ((left, right) if r["side"] == "left" else (right, left)):
-                face = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)[int(0.3 * h):int(0.8 * h), int(0.15 * half):int(0.85 * half)]
+            for x in (left, right) if r["side"] == "left" else (right, left):
+                face = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)[
+                    int(0.3 * h) : int(0.8 * h), int(0.15 * half) : int(0.85 * half)
+                ]
                 crops.append(cv2.resize(face, (16, 16), interpolation=cv2.INTER_AREA).ravel() / 255.0)
             spk.append(crops[0])
             oth.append(crops[1])
@@ -266,8 +288,9 @@ def test_voice_carries_the_expressed_emotion(corpus, truth):
     rows = [r for r in truth if r["voice_expr"] in group]
     feats = []
     for r in rows:
-        x, sr = sf.read(corpus / f"Session{r['session']}/sentences/wav/{r['dialog']}/{r['utt_id']}.wav",
-                        dtype="float32")
+        x, sr = sf.read(
+            corpus / f"Session{r['session']}/sentences/wav/{r['dialog']}/{r['utt_id']}.wav", dtype="float32"
+        )
         m = librosa.feature.mfcc(y=x, sr=sr, n_mfcc=20)
         feats.append(np.concatenate([m.mean(1), m.std(1)]))
     y = np.array([group[r["voice_expr"]] for r in rows])
@@ -280,8 +303,12 @@ def test_text_probe_is_informative_but_imperfect(tmp_path):
     from sklearn.linear_model import LogisticRegression
 
     _, dialogs = plan_corpus(SynthConfig(seed=3, dialogs_per_session=8, utterances_per_dialog=30, media=False))
-    rows = [(p.session, u.label, u.text) for p in dialogs for u in p.utterances if u.label in
-            ("neu", "hap", "exc", "sad", "ang")]
+    rows = [
+        (p.session, u.label, u.text)
+        for p in dialogs
+        for u in p.utterances
+        if u.label in ("neu", "hap", "exc", "sad", "ang")
+    ]
     y = np.array(["hap" if lab == "exc" else lab for _, lab, _ in rows])
     sess = np.array([s for s, _, _ in rows])
     texts = [t for _, _, t in rows]
@@ -350,17 +377,45 @@ def test_summary_and_cli(corpus, tmp_path):
 
     from emorec.cli import app
 
-    result = CliRunner().invoke(app, ["synth", "iemocap", str(tmp_path), "--sessions", "1",
-                                      "--dialogs-per-session", "1", "--utterances-per-dialog", "3",
-                                      "--frame-size", "64x48", "--seed", "2"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "iemocap",
+            str(tmp_path),
+            "--sessions",
+            "1",
+            "--dialogs-per-session",
+            "1",
+            "--utterances-per-dialog",
+            "3",
+            "--frame-size",
+            "64x48",
+            "--seed",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "3 utterances" in result.output
     assert (tmp_path / "IEMOCAP_full_release/Session1/dialog/avi/DivX").is_dir()
     bad = CliRunner().invoke(app, ["synth", "iemocap", str(tmp_path / "x"), "--frame-size", "100"])
     assert bad.exit_code != 0 and "WIDTHxHEIGHT" in bad.output
     # rewriting a synthetic corpus replaces it; a folder that is not one is never written into
-    again = CliRunner().invoke(app, ["synth", "iemocap", str(tmp_path), "--sessions", "1", "--dialogs-per-session",
-                                     "1", "--utterances-per-dialog", "2", "--no-media"])
+    again = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "iemocap",
+            str(tmp_path),
+            "--sessions",
+            "1",
+            "--dialogs-per-session",
+            "1",
+            "--utterances-per-dialog",
+            "2",
+            "--no-media",
+        ],
+    )
     assert again.exit_code == 0 and not list(tmp_path.rglob("*.avi"))
     real = tmp_path / "real" / "IEMOCAP_full_release" / "Session1"
     real.mkdir(parents=True)

@@ -14,8 +14,12 @@ SAMPLE = "name,text\nAnna,Caf\u00e9 \u2019ok\u2019 \u20ac5\nBo,\u4f60\u597d\n"
 
 def encode(text: str, encoding: str) -> bytes:
     """`text` in an encoding of the fuzz set; UTF-16/32 with their byte-order mark."""
-    boms = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-32-le": codecs.BOM_UTF32_LE,
-            "utf-32-be": codecs.BOM_UTF32_BE}
+    boms = {
+        "utf-16-le": codecs.BOM_UTF16_LE,
+        "utf-16-be": codecs.BOM_UTF16_BE,
+        "utf-32-le": codecs.BOM_UTF32_LE,
+        "utf-32-be": codecs.BOM_UTF32_BE,
+    }
     return boms.get(encoding, b"") + text.encode(encoding)
 
 
@@ -109,9 +113,11 @@ def test_yaml_in_any_encoding_and_its_errors_name_the_line(tmp_path):
 
 # ---- the cases that used to go wrong, reader by reader ----
 
-EVAL = ("% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
-        "[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]\nC-E2:\tNeutral;\t()\n\n"
-        "[10.0100 - 11.3925]\tSes01F_impro01_F001\tfru\t[0.5000, 5.5000, 2.0000]\nC-E1:\tFrustration; Other;\t()\n")
+EVAL = (
+    "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
+    "[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]\nC-E2:\tNeutral;\t()\n\n"
+    "[10.0100 - 11.3925]\tSes01F_impro01_F001\tfru\t[0.5000, 5.5000, 2.0000]\nC-E1:\tFrustration; Other;\t()\n"
+)
 TRANS = "Ses01F_impro01_F000 [006.2901-008.2357]: Excuse me.\nSes01F_impro01_F001 [010.0100-011.3925]: Yeah.\n"
 
 
@@ -130,20 +136,29 @@ def test_iemocap_files_with_cr_line_ends_or_utf16_keep_every_utterance(tmp_path,
         (session / folder / "Ses01F_impro01.txt").write_bytes(raw(text))
     data = read(tmp_path)
     assert [(u.utt_id, u.label, u.text) for u in data.utterances] == [
-        ("Ses01F_impro01_F000", "neu", "Excuse me."), ("Ses01F_impro01_F001", "fru", "Yeah.")]
+        ("Ses01F_impro01_F000", "neu", "Excuse me."),
+        ("Ses01F_impro01_F001", "fru", "Yeah."),
+    ]
     assert data.utterances[1].evaluators == ["C-E1:Frustration", "C-E1:Other"]
-    assert {p.reason.split(":")[0] for p in data.problems} <= {"missing video", "missing dialog wav",
-                                                                "missing sentence wav"}
+    assert {p.reason.split(":")[0] for p in data.problems} <= {
+        "missing video",
+        "missing dialog wav",
+        "missing sentence wav",
+    }
 
 
 def test_utf16_subtitles_are_cues_not_binary(tmp_path):
     from emorec.inference.segment import SegmentFileError, read_segments_file
 
-    srt = "1\r\n00:00:01,000 --> 00:00:02,500\r\nCaf\u00e9 \u2014 ok\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nBye\r\n"
+    srt = (
+        "1\r\n00:00:01,000 --> 00:00:02,500\r\nCaf\u00e9 \u2014 ok\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nBye\r\n"
+    )
     for encoding in ("utf-16-le", "utf-16-be", "utf-32-le"):
         (tmp_path / "a.srt").write_bytes(encode(srt, encoding))
         assert [(s.start, s.end, s.text) for s in read_segments_file(tmp_path / "a.srt")] == [
-            (1.0, 2.5, "Caf\u00e9 \u2014 ok"), (3.0, 4.0, "Bye")]
+            (1.0, 2.5, "Caf\u00e9 \u2014 ok"),
+            (3.0, 4.0, "Bye"),
+        ]
     (tmp_path / "b.vtt").write_bytes(b"WEBVTT\r\r00:01.000 --> 00:02.000\rHi\r")  # CR only
     assert [s.text for s in read_segments_file(tmp_path / "b.vtt")] == ["Hi"]
     (tmp_path / "c.srt").write_bytes(codecs.BOM_UTF16_LE + srt.encode("utf-16-le")[:-1])  # cut mid-character
@@ -165,10 +180,12 @@ def test_tables_and_yaml_files_in_utf16_and_binary_ones_reported(tmp_path):
     (tmp_path / "manifest.csv").write_bytes(b"PK\x03\x04" + bytes(200))  # an .xlsx saved under a .csv name
     data = manifest.read(tmp_path)
     assert data.utterances == [] and [p.reason[:39] for p in data.problems] == [
-        "unreadable file: binary content (a ZIP "]
+        "unreadable file: binary content (a ZIP "
+    ]
     header = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID\r"
-    (tmp_path / "train_sent_emo.csv").write_bytes(encode(header + "1,Hi \u2019there\u2019,Ross,joy,positive,0,0\r",
-                                                         "utf-32-be"))
+    (tmp_path / "train_sent_emo.csv").write_bytes(
+        encode(header + "1,Hi \u2019there\u2019,Ross,joy,positive,0,0\r", "utf-32-be")
+    )
     assert [u.text for u in meld.read(tmp_path, clips=False, splits=["train"]).utterances] == ["Hi \u2019there\u2019"]
     (tmp_path / "labels.yaml").write_bytes(encode("classes: [a, b]\r\nmap: {x: a}\r\n", "utf-16-be"))
     assert get_label_set(str(tmp_path / "labels.yaml")).classes == ("a", "b")

@@ -24,8 +24,12 @@ from emorec.inference.segment import read_segments_file
 
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp1252"]
 EOLS = ["\n", "\r\n", "\r"]
-BOMS = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-32-le": codecs.BOM_UTF32_LE,
-        "utf-32-be": codecs.BOM_UTF32_BE}
+BOMS = {
+    "utf-16-le": codecs.BOM_UTF16_LE,
+    "utf-16-be": codecs.BOM_UTF16_BE,
+    "utf-32-le": codecs.BOM_UTF32_LE,
+    "utf-32-be": codecs.BOM_UTF32_BE,
+}
 # every character is in Windows-1252, and its non-ASCII ones are bytes 0x80-0xBF there (never valid UTF-8 alone)
 ALPHABET = string.ascii_letters + string.digits + " .,!?'" + "\u2019\u201c\u201d\u2026\u20ac\u00a3\u00b0\u00a9"
 WORD = st.text(ALPHABET, min_size=1, max_size=10).map(str.strip).filter(bool)
@@ -45,11 +49,15 @@ def _csv(rows: list[list], delimiter: str = ",") -> str:
 
 def _problems(data, root: Path) -> list[tuple]:
     """Problems other than encoding notes (a Windows-1252 file reports its non-UTF-8 lines)."""
-    return sorted((str(Path(p.file).relative_to(root)) if p.file.startswith(str(root)) else p.file, p.line, p.reason)
-                  for p in data.problems if not p.reason.startswith("encoding:"))
+    return sorted(
+        (str(Path(p.file).relative_to(root)) if p.file.startswith(str(root)) else p.file, p.line, p.reason)
+        for p in data.problems
+        if not p.reason.startswith("encoding:")
+    )
 
 
 # ---- each reader: a content strategy, the files it becomes, and the records read back ----
+
 
 @st.composite
 def iemocap_content(draw):
@@ -57,7 +65,16 @@ def iemocap_content(draw):
     for k in range(draw(st.integers(1, 4))):
         start = draw(SECONDS)
         turn = f"Ses01F_impro01_{draw(st.sampled_from('FM'))}{k:03d}"
-        turns.append((turn, draw(st.sampled_from(["neu", "ang", "xxx"])), start, start + draw(SECONDS), draw(PHRASE), draw(st.sampled_from(["Neutral", "Anger", "Other"]))))
+        turns.append(
+            (
+                turn,
+                draw(st.sampled_from(["neu", "ang", "xxx"])),
+                start,
+                start + draw(SECONDS),
+                draw(PHRASE),
+                draw(st.sampled_from(["Neutral", "Anger", "Other"])),
+            )
+        )
     return turns
 
 
@@ -69,8 +86,10 @@ def iemocap_files(turns) -> dict[str, str]:
         tr.append(f"{utt} [{a:08.4f}-{b:08.4f}]: {text}")
     tr.append("Ses01F_impro01_MXX0 [001.0000-002.0000]: [BREATHING]")
     base = "IEMOCAP_full_release/Session1/dialog"
-    return {f"{base}/EmoEvaluation/Ses01F_impro01.txt": "\n".join(ev), f"{base}/transcriptions/Ses01F_impro01.txt":
-            "\n".join(tr) + "\n"}
+    return {
+        f"{base}/EmoEvaluation/Ses01F_impro01.txt": "\n".join(ev),
+        f"{base}/transcriptions/Ses01F_impro01.txt": "\n".join(tr) + "\n",
+    }
 
 
 def iemocap_records(root: Path):
@@ -80,8 +99,10 @@ def iemocap_records(root: Path):
 
 @st.composite
 def meld_content(draw):
-    return [(draw(PHRASE), draw(WORD), draw(st.sampled_from(meld.EMOTIONS + ("bored",))))
-            for _ in range(draw(st.integers(1, 5)))]
+    return [
+        (draw(PHRASE), draw(WORD), draw(st.sampled_from(meld.EMOTIONS + ("bored",))))
+        for _ in range(draw(st.integers(1, 5)))
+    ]
 
 
 def meld_files(rows) -> dict[str, str]:
@@ -117,8 +138,10 @@ def cremad_records(root: Path):
 
 @st.composite
 def manifest_content(draw):
-    return [(draw(WORD), draw(PHRASE), draw(WORD), draw(st.sampled_from(["", "1.5", "0:01.25", "x"])))
-            for _ in range(draw(st.integers(1, 5)))], draw(st.sampled_from([",", "\t"]))
+    return [
+        (draw(WORD), draw(PHRASE), draw(WORD), draw(st.sampled_from(["", "1.5", "0:01.25", "x"])))
+        for _ in range(draw(st.integers(1, 5)))
+    ], draw(st.sampled_from([",", "\t"]))
 
 
 def manifest_files(content) -> dict[str, str]:
@@ -168,11 +191,16 @@ def cue_files(content) -> dict[str, str]:
     if kind == "csv":
         return {"cues.csv": _csv([["start", "end", "text"]] + [[a, b, " ".join(t)] for a, b, t in cues])}
     if kind == "json":
-        return {"cues.json": json.dumps([{"start": a, "end": b, "text": " ".join(t)} for a, b, t in cues],
-                                        ensure_ascii=False, indent=1)}
+        return {
+            "cues.json": json.dumps(
+                [{"start": a, "end": b, "text": " ".join(t)} for a, b, t in cues], ensure_ascii=False, indent=1
+            )
+        }
     sep = "," if kind == "srt" else "."
-    blocks = [(f"{i + 1}\n" if kind == "srt" else "") + f"{_stamp(a, sep)} --> {_stamp(b, sep)}\n" + "\n".join(t)
-              for i, (a, b, t) in enumerate(cues)]
+    blocks = [
+        (f"{i + 1}\n" if kind == "srt" else "") + f"{_stamp(a, sep)} --> {_stamp(b, sep)}\n" + "\n".join(t)
+        for i, (a, b, t) in enumerate(cues)
+    ]
     return {f"cues.{kind}": ("WEBVTT\n\n" if kind == "vtt" else "") + "\n\n".join(blocks) + "\n"}
 
 
@@ -183,13 +211,19 @@ def cue_records(root: Path):
 
 @st.composite
 def config_content(draw):
-    return {"name": draw(WORD), "corpus": {"name": "iemocap", "root": draw(PHRASE)},
-            "split": {"kind": "session", "test_groups": [draw(WORD)]}, "preprocess": {"frame_size": 64}}
+    return {
+        "name": draw(WORD),
+        "corpus": {"name": "iemocap", "root": draw(PHRASE)},
+        "split": {"kind": "session", "test_groups": [draw(WORD)]},
+        "preprocess": {"frame_size": 64},
+    }
 
 
 def config_files(raw) -> dict[str, str]:
-    return {"experiment.yaml": yaml.safe_dump(raw, allow_unicode=True),
-            "split.yaml": yaml.safe_dump({"split": raw["split"]}, allow_unicode=True)}
+    return {
+        "experiment.yaml": yaml.safe_dump(raw, allow_unicode=True),
+        "split.yaml": yaml.safe_dump({"split": raw["split"]}, allow_unicode=True),
+    }
 
 
 def config_records(root: Path):
@@ -197,8 +231,11 @@ def config_records(root: Path):
     from emorec.preprocess.config import load_config as load_preprocess_config
 
     cfg = load_config(str(root / "experiment.yaml"))
-    return (cfg.model_dump(mode="json"), load_preprocess_config(root / "experiment.yaml").model_dump(mode="json"),
-            load_split_spec(str(root / "split.yaml")).model_dump(mode="json"))
+    return (
+        cfg.model_dump(mode="json"),
+        load_preprocess_config(root / "experiment.yaml").model_dump(mode="json"),
+        load_split_spec(str(root / "split.yaml")).model_dump(mode="json"),
+    )
 
 
 READERS = {

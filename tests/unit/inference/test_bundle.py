@@ -33,15 +33,23 @@ def _models(seed=0):
     return {
         "frame": (get_model("small_cnn", 4, width=8), _meta("small_cnn", "frame", _input("frames"), width=8)),
         "audio": (get_model("audio_cnn", 4, width=8), _meta("audio_cnn", "audio", _input("spec", spec_stats), width=8)),
-        "fusion": (get_model("fusion_transformer", 4, num_modalities=2), _meta("fusion_transformer", "fusion",
-                                                                               {"modalities": ["frame", "audio"]}, num_modalities=2)),
+        "fusion": (
+            get_model("fusion_transformer", 4, num_modalities=2),
+            _meta("fusion_transformer", "fusion", {"modalities": ["frame", "audio"]}, num_modalities=2),
+        ),
     }
 
 
 def _inputs():
     g = torch.Generator().manual_seed(1)
-    return {"frame": torch.randn(2, 3, 32, 32, generator=g), "audio": torch.randn(2, 3, 32, 48, generator=g),
-            "fusion": {"x": torch.softmax(torch.randn(2, 2, 4, generator=g), -1), "mask": torch.tensor([[True, True], [True, False]])}}
+    return {
+        "frame": torch.randn(2, 3, 32, 32, generator=g),
+        "audio": torch.randn(2, 3, 32, 48, generator=g),
+        "fusion": {
+            "x": torch.softmax(torch.randn(2, 2, 4, generator=g), -1),
+            "mask": torch.tensor([[True, True], [True, False]]),
+        },
+    }
 
 
 def _same_outputs(a, b, x):
@@ -53,9 +61,16 @@ def _same_outputs(a, b, x):
 def _run_dir(tmp_path, folds=("session5",), layout="model"):
     run = tmp_path / "run"
     run.mkdir()
-    cfg = {"name": "t", "corpus": {"name": "iemocap", "root": "/nowhere"}, "label_set": "iemocap4",
-           "preprocess": {"frame_size": 32, "spec_size": [32, 96]},
-           "models": {"frame": {"arch": "small_cnn", "kwargs": {"width": 8}}, "audio": {"arch": "audio_cnn", "kwargs": {"width": 8}}}}
+    cfg = {
+        "name": "t",
+        "corpus": {"name": "iemocap", "root": "/nowhere"},
+        "label_set": "iemocap4",
+        "preprocess": {"frame_size": 32, "spec_size": [32, 96]},
+        "models": {
+            "frame": {"arch": "small_cnn", "kwargs": {"width": 8}},
+            "audio": {"arch": "audio_cnn", "kwargs": {"width": 8}},
+        },
+    }
     (run / "config.yaml").write_text(yaml.safe_dump(cfg))
     models = _models()
     for fold in folds:
@@ -112,7 +127,10 @@ def test_export_and_load_bundle(tmp_path, suffix):
     out = export_bundle(run, tmp_path / f"model.emorec{suffix}")
     if suffix:
         assert zipfile.is_zipfile(out)
-        assert set(zipfile.ZipFile(out).namelist()) == {"bundle.json", *(f"{k}/{f}" for k in models for f in ("model.json", "model.safetensors"))}
+        assert set(zipfile.ZipFile(out).namelist()) == {
+            "bundle.json",
+            *(f"{k}/{f}" for k in models for f in ("model.json", "model.safetensors")),
+        }
     b = load_bundle(out)
     assert b.info["format"] == "emorec-bundle" and b.info["version"] == 2
     assert b.classes == CLASSES and b.info["label_set"]["name"] == "iemocap4"
@@ -222,9 +240,21 @@ def _write_model(d, model, meta: dict):
 def test_a_model_json_of_emorec_0_1_is_read_in_the_new_format(tmp_path):
     """Input settings spread over model.json and the preprocessing config become one InputMeta."""
     model = get_model("audio_cnn", 4, width=8)
-    old = {"name": "audio_cnn", "modality": "audio", "num_classes": 4, "kwargs": {"width": 8}, "classes": CLASSES,
-           "input": {"kind": "spec", "recipe": "mel_mfcc_chroma", "normalise": "train", "egemaps": False,
-                     "spec_mean": [0.1, 0.2, 0.3], "spec_std": [1.0, 2.0, 3.0]}}
+    old = {
+        "name": "audio_cnn",
+        "modality": "audio",
+        "num_classes": 4,
+        "kwargs": {"width": 8},
+        "classes": CLASSES,
+        "input": {
+            "kind": "spec",
+            "recipe": "mel_mfcc_chroma",
+            "normalise": "train",
+            "egemaps": False,
+            "spec_mean": [0.1, 0.2, 0.3],
+            "spec_std": [1.0, 2.0, 3.0],
+        },
+    }
     _write_model(tmp_path / "m", model, old)
     _, meta = load_model_dir(tmp_path / "m", {"n_mels": 32, "spec_size": [32, 96], "sample_rate": 8000})
     inp = meta.input_meta
@@ -234,13 +264,16 @@ def test_a_model_json_of_emorec_0_1_is_read_in_the_new_format(tmp_path):
     assert [v[0][0] for v in inp.stats["mean"]] == pytest.approx([0.1, 0.2, 0.3])
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda m: m["kwargs"].update(hiden=8), "audio_cnn.*takes no argument 'hiden'"),
-    (lambda m: m.update(name="no_such_model"), "unknown model 'no_such_model'"),
-    (lambda m: m["input"]["settings"].update(n_mels="many"), "n_mels"),
-    (lambda m: m["input"].update(options={"normalise": "sometimes"}), "normalise"),
-    (lambda m: m.update(ensemble=0), "ensemble"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: m["kwargs"].update(hiden=8), "audio_cnn.*takes no argument 'hiden'"),
+        (lambda m: m.update(name="no_such_model"), "unknown model 'no_such_model'"),
+        (lambda m: m["input"]["settings"].update(n_mels="many"), "n_mels"),
+        (lambda m: m["input"].update(options={"normalise": "sometimes"}), "normalise"),
+        (lambda m: m.update(ensemble=0), "ensemble"),
+    ],
+)
 def test_bad_model_json_is_a_bundle_error_naming_the_file(tmp_path, change, message):
     run, _ = _run_dir(tmp_path)
     good = export_bundle(run, tmp_path / "good")
@@ -265,12 +298,26 @@ def test_a_bundle_never_loads_an_encoder_from_a_path_it_names(tmp_path, field):
         kwargs["encoder"] = str(trap)
     else:
         settings["tokenizer"] = str(trap)
-    meta = {"name": "text", "modality": "text", "num_classes": 4, "kwargs": kwargs, "classes": CLASSES,
-            "input": {"kind": "text", "settings": settings, "options": {}, "stats": None}}
+    meta = {
+        "name": "text",
+        "modality": "text",
+        "num_classes": 4,
+        "kwargs": kwargs,
+        "classes": CLASSES,
+        "input": {"kind": "text", "settings": settings, "options": {}, "stats": None},
+    }
     bundle = tmp_path / "b"
     _write_model(bundle / "text", torch.nn.Linear(1, 1), meta)
-    (bundle / BUNDLE_FILE).write_text(json.dumps({"format": "emorec-bundle", "version": 2, "models": {"text": "text/"},
-                                                  "label_set": {"name": "x", "classes": CLASSES}}))
+    (bundle / BUNDLE_FILE).write_text(
+        json.dumps(
+            {
+                "format": "emorec-bundle",
+                "version": 2,
+                "models": {"text": "text/"},
+                "label_set": {"name": "x", "classes": CLASSES},
+            }
+        )
+    )
     with pytest.raises(BundleError, match=f"{field} .* is a path; a bundle loads text encoders only from installed"):
         load_bundle(bundle)
 

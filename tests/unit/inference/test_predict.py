@@ -21,8 +21,8 @@ from emorec.inference import MediaError, Recognizer, SegmentPrediction, VideoRes
 from emorec.inference.segment import Segment
 from emorec.inputs.frames import window_frame_indices
 from emorec.media.video import VideoInfo
-
 from support.paths import REPO
+
 DATA = REPO.parent / "shared" / "data"
 CLASSES = ["neutral", "happy", "sad", "angry"]
 PP = {"frame_size": 48, "spec_size": [64, 96], "max_length": 24, "crop": "speaker"}
@@ -38,8 +38,9 @@ def _bench():
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     torch.set_num_threads(2)
-    return build_untrained_bundle(tmp_path_factory.mktemp("b") / "bundle", CLASSES, PP, frame="small_cnn",
-                                  audio="audio_cnn", text="text")
+    return build_untrained_bundle(
+        tmp_path_factory.mktemp("b") / "bundle", CLASSES, PP, frame="small_cnn", audio="audio_cnn", text="text"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,9 @@ def synth(tmp_path_factory):
 
 def frame_index(start, end, fps, n_frames, k=1):
     """The frame the frame model sees for [start, end] (the middle of its k picks)."""
-    picks = window_frame_indices(start, end, VideoInfo(fps=fps, n_frames=n_frames, width=640, height=360, declared=True), k)
+    picks = window_frame_indices(
+        start, end, VideoInfo(fps=fps, n_frames=n_frames, width=640, height=360, declared=True), k
+    )
     return None if picks is None else picks[len(picks) // 2]
 
 
@@ -81,8 +84,19 @@ def test_cli_predict_real_clips_json_csv_timeline(bundle, clips, tmp_path):
     ravdess, cremad = clips
     runner = CliRunner()
     out = tmp_path / "out"
-    res = runner.invoke(app, ["predict", str(DATA / "ravdess_av" / "*.mp4"), str(cremad[0]), "--model", str(bundle),
-                              "--csv", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "predict",
+            str(DATA / "ravdess_av" / "*.mp4"),
+            str(cremad[0]),
+            "--model",
+            str(bundle),
+            "--csv",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     rows = pd.read_csv(pd.io.common.StringIO(res.stdout))
     assert set(rows.file) == {str(p) for p in ravdess + cremad}
@@ -129,12 +143,27 @@ def test_subtitles_give_one_prediction_per_cue_with_text(rec, synth, tmp_path):
         assert set(seg.per_modality) == {"frame", "audio", "text"}
         _check_probs(seg)
     df = result.to_frame()
-    assert list(df.columns) == ["start", "end", "label", *(f"p_{c}" for c in CLASSES), "modalities", "model", "side", "text"]
+    assert list(df.columns) == [
+        "start",
+        "end",
+        "label",
+        *(f"p_{c}" for c in CLASSES),
+        "modalities",
+        "model",
+        "side",
+        "text",
+    ]
     assert (df.modalities == "frame+audio+text").all()
     # a transcript CSV with fixed sides gives the same windows, the given sides and a text-less row
     tr = tmp_path / "t.csv"
-    pd.DataFrame({"start": [c[0] for c in cues], "end": [c[1] for c in cues],
-                  "text": [c[4] for c in cues[:-1]] + [""], "side": ["left"] * len(cues)}).to_csv(tr, index=False)
+    pd.DataFrame(
+        {
+            "start": [c[0] for c in cues],
+            "end": [c[1] for c in cues],
+            "text": [c[4] for c in cues[:-1]] + [""],
+            "side": ["left"] * len(cues),
+        }
+    ).to_csv(tr, index=False)
     r2 = rec.predict_video(video, transcript=tr)
     assert r2.segmentation == "transcript" and all(s.side == "left" for s in r2.segments)
     assert r2.segments[-1].modalities == ["frame", "audio"] and r2.segments[-1].text is None
@@ -180,7 +209,10 @@ def test_missing_modalities_use_the_mask_or_the_average(rec, bundle, synth, tmp_
     r2 = Recognizer.load(b2).predict_video(synth[0], subtitles=synth[1])
     for s in r2.segments:
         assert s.model == "average" and s.modalities == ["frame", "audio"]  # no text model in this bundle
-        mean = (np.array([s.per_modality["frame"][c] for c in CLASSES]) + np.array([s.per_modality["audio"][c] for c in CLASSES])) / 2
+        mean = (
+            np.array([s.per_modality["frame"][c] for c in CLASSES])
+            + np.array([s.per_modality["audio"][c] for c in CLASSES])
+        ) / 2
         np.testing.assert_allclose([s.probs[c] for c in CLASSES], mean, atol=1e-6)
 
 
@@ -242,7 +274,16 @@ def test_video_result_roundtrip(rec, clips):
     d = json.loads(r.to_json())
     assert d["classes"] == CLASSES and len(d["segments"]) == len(r.segments)
     assert set(d["segments"][0]) >= {"start", "end", "label", "probs", "modalities", "text"}
-    assert {"probe", "audio_decode", "decode", "crops", "audio_features", "frame_model", "audio_model", "fusion"} <= set(r.timings)
+    assert {
+        "probe",
+        "audio_decode",
+        "decode",
+        "crops",
+        "audio_features",
+        "frame_model",
+        "audio_model",
+        "fusion",
+    } <= set(r.timings)
 
 
 def _faceless_clip(path: Path, seconds: float = 3.0):
@@ -263,7 +304,7 @@ def _faceless_clip(path: Path, seconds: float = 3.0):
         t = np.arange(int(seconds * 16000)) / 16000
         y = np.where((t > 1) & (t < 2), 0.3 * np.sin(2 * np.pi * 220 * t), 0.001 * np.sin(t)).astype(np.float32)
         for k in range(0, len(y), 1024):
-            af = av.AudioFrame.from_ndarray(y[None, k:k + 1024], format="fltp", layout="mono")
+            af = av.AudioFrame.from_ndarray(y[None, k : k + 1024], format="fltp", layout="mono")
             af.sample_rate, af.pts = 16000, k
             for p in aus.encode(af):
                 out.mux(p)
@@ -291,23 +332,52 @@ def test_predict_segments_matches_the_feature_store(rec, synth, tmp_path):
     """Explicit segments go through exactly the training preprocessing: the unimodal probabilities equal
     those of the same models on the feature store rows that `emorec preprocess` writes for them."""
     from emorec.corpora.records import Utterance
-    from emorec.training.datasets import StoreDataset
     from emorec.preprocess.run import preprocess_utterances
+    from emorec.training.datasets import StoreDataset
 
     video, _, cues = synth
-    utts = [Utterance(utt_id=f"u{i}", corpus="clip", label="neutral", start=a, end=b, text=txt, side=side,
-                      dialog="d", video_path=str(video), audio_path=str(video), order=i)
-            for i, (a, b, side, _, txt) in enumerate(cues)]
-    utts.append(Utterance(utt_id="late", corpus="clip", label="neutral", start=7.5, end=9.0, text="[LAUGHTER]",
-                          side="right", dialog="d", video_path=str(video), audio_path=str(video), order=len(cues)))
+    utts = [
+        Utterance(
+            utt_id=f"u{i}",
+            corpus="clip",
+            label="neutral",
+            start=a,
+            end=b,
+            text=txt,
+            side=side,
+            dialog="d",
+            video_path=str(video),
+            audio_path=str(video),
+            order=i,
+        )
+        for i, (a, b, side, _, txt) in enumerate(cues)
+    ]
+    utts.append(
+        Utterance(
+            utt_id="late",
+            corpus="clip",
+            label="neutral",
+            start=7.5,
+            end=9.0,
+            text="[LAUGHTER]",
+            side="right",
+            dialog="d",
+            video_path=str(video),
+            audio_path=str(video),
+            order=len(cues),
+        )
+    )
     from emorec.preprocess.config import PreprocessConfig
 
-    cfg = PreprocessConfig(**{**rec.bundle.info["preprocess"], "corpus": "clip", "audio_source": "dialog",
-                              "out": str(tmp_path)})
+    cfg = PreprocessConfig(
+        **{**rec.bundle.info["preprocess"], "corpus": "clip", "audio_source": "dialog", "out": str(tmp_path)}
+    )
     store = preprocess_utterances(utts, cfg, progress=False, store_dir=tmp_path / "store")
     result = rec.predict_segments(video, [(u.start, u.end, u.text, u.side) for u in utts])
     fps, n_frames = 30.0, 240
-    assert store.manifest.frame_indices.tolist()[:-1] == [str(frame_index(u.start, u.end, fps, n_frames)) for u in utts[:-1]]
+    assert store.manifest.frame_indices.tolist()[:-1] == [
+        str(frame_index(u.start, u.end, fps, n_frames)) for u in utts[:-1]
+    ]
     for m in ("frame", "audio", "text"):
         ok = store.ok(m)
         rows = np.flatnonzero(ok)
@@ -342,11 +412,14 @@ def test_separate_audio_file_feeds_the_audio_model(rec, bundle, synth, tmp_path)
     assert all(s.modalities == ["frame", "text"] for s in alone.segments)
     with_wav = rec.predict_video(silent, subtitles=srt, audio=wav)
     assert all(s.modalities == ["frame", "audio", "text"] for s in with_wav.segments)
-    r = CliRunner().invoke(app, ["predict", str(silent), "--model", str(bundle), "--subtitles", str(srt),
-                                 "--audio", str(wav), "--csv"])
+    r = CliRunner().invoke(
+        app, ["predict", str(silent), "--model", str(bundle), "--subtitles", str(srt), "--audio", str(wav), "--csv"]
+    )
     assert r.exit_code == 0, r.output
     assert "frame+audio+text" in r.output
-    bad = CliRunner().invoke(app, ["predict", str(silent), "--model", str(bundle), "--audio", str(tmp_path / "nope.wav")])
+    bad = CliRunner().invoke(
+        app, ["predict", str(silent), "--model", str(bundle), "--audio", str(tmp_path / "nope.wav")]
+    )
     assert bad.exit_code != 0 and "nope.wav" in bad.output
 
 
@@ -386,8 +459,14 @@ def _functionals_bundle(tmp_path, arch, normalise, stats=True):
     kind = PreprocessConfig(**{name: True}).input(name, {"normalise": normalise})
     if stats:
         kind = kind.with_stats({"mean": rng.normal(0, 1, dim), "std": rng.uniform(0.5, 2, dim)})
-    meta = {"name": arch, "modality": "audio", "num_classes": 2, "kwargs": {}, "classes": ["a", "b"],
-            "input": kind.meta().model_dump()}
+    meta = {
+        "name": arch,
+        "modality": "audio",
+        "num_classes": 2,
+        "kwargs": {},
+        "classes": ["a", "b"],
+        "input": kind.meta().model_dump(),
+    }
     return write_bundle(tmp_path / "b", {"audio": (model, meta)}, ["a", "b"]), model, kind
 
 

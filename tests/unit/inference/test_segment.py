@@ -46,9 +46,11 @@ def test_srt_with_bom_crlf_markup_and_no_final_blank(tmp_path):
 
 def test_vtt_voice_tags_notes_and_short_timestamps(tmp_path):
     p = tmp_path / "a.vtt"
-    p.write_text("WEBVTT - demo\n\nNOTE a comment\nspanning lines\n\nSTYLE\n::cue { color: red }\n\n"
-                 "intro\n00:01.000 --> 00:02.000 align:start position:10%\n<v Roger>Hi <b>you</b></v>\n\n"
-                 "00:00:03.000 --> 00:00:05.000\n<c.loud>Bye</c> <00:00:04.000>now\n")
+    p.write_text(
+        "WEBVTT - demo\n\nNOTE a comment\nspanning lines\n\nSTYLE\n::cue { color: red }\n\n"
+        "intro\n00:01.000 --> 00:02.000 align:start position:10%\n<v Roger>Hi <b>you</b></v>\n\n"
+        "00:00:03.000 --> 00:00:05.000\n<c.loud>Bye</c> <00:00:04.000>now\n"
+    )
     segs = read_subtitles(p)
     assert [(s.start, s.end, s.text) for s in segs] == [(1.0, 2.0, "Hi you"), (3.0, 5.0, "Bye now")]
 
@@ -75,12 +77,13 @@ def test_malformed_cue_names_file_and_line(tmp_path):
 
 def test_transcript_json_and_csv(tmp_path):
     j = tmp_path / "t.json"
-    j.write_text(json.dumps({"segments": [{"start": 0.5, "end": 1.5, "text": " hi ", "side": "LEFT"},
-                                          {"start": 2, "end": 3}]}))
+    j.write_text(
+        json.dumps({"segments": [{"start": 0.5, "end": 1.5, "text": " hi ", "side": "LEFT"}, {"start": 2, "end": 3}]})
+    )
     segs = read_transcript(j)
     assert segs == [Segment(0.5, 1.5, "hi", "left"), Segment(2.0, 3.0, None, None)]
     c = tmp_path / "t.csv"
-    c.write_text("Start,End,Text,Side\n0,1.25,\"Hello, you\",right\n1.5,2,,auto\n")
+    c.write_text('Start,End,Text,Side\n0,1.25,"Hello, you",right\n1.5,2,,auto\n')
     assert read_segments_file(c) == [Segment(0.0, 1.25, "Hello, you", "right"), Segment(1.5, 2.0, None, None)]
     c.write_text("start,end,text\n0,1,a\n2,oops,b\n")
     with pytest.raises(SegmentFileError, match=r"t.csv:3: 'end' is not a number"):

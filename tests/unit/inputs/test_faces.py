@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from emorec.corpora.records import Utterance
@@ -22,10 +21,13 @@ def clips(shared_data):
 
 
 def test_store_holds_the_aligned_face_of_each_clip(clips, tmp_path):
-    utts = [Utterance(utt_id=c.stem, corpus="clip", label="x", video_path=str(c), audio_path=str(c), dialog=c.stem,
-                      order=i) for i, c in enumerate(clips)]
-    cfg = PreprocessConfig(corpus="clip", out=str(tmp_path), modalities=["frame"], faces=True, face_size=64,
-                           face_frames=3, frame_size=32)
+    utts = [
+        Utterance(utt_id=c.stem, corpus="clip", label="x", video_path=str(c), audio_path=str(c), dialog=c.stem, order=i)
+        for i, c in enumerate(clips)
+    ]
+    cfg = PreprocessConfig(
+        corpus="clip", out=str(tmp_path), modalities=["frame"], faces=True, face_size=64, face_frames=3, frame_size=32
+    )
     store = preprocess_utterances(utts, cfg, progress=False, store_dir=tmp_path / "store")
     faces = store.array("faces")
     assert faces.shape == (3, 1, 64, 64, 3)
@@ -37,8 +39,15 @@ def test_store_holds_the_aligned_face_of_each_clip(clips, tmp_path):
 
 
 def test_prediction_finds_the_face_and_draws_it(clips, tmp_path):
-    bundle = build_untrained_bundle(tmp_path / "b", ["a", "b"], {"face_size": 64, "face_frames": 3},
-                                    frame="small_cnn", audio=None, text=None, inputs={"frame": "faces"})
+    bundle = build_untrained_bundle(
+        tmp_path / "b",
+        ["a", "b"],
+        {"face_size": 64, "face_frames": 3},
+        frame="small_cnn",
+        audio=None,
+        text=None,
+        inputs={"frame": "faces"},
+    )
     rec = Recognizer.load(bundle)
     assert rec.runners["frame"].kind.name == "faces"
     result = rec.predict_segments(clips[0], [(0.5, 2.5)])

@@ -38,11 +38,14 @@ def test_stereo_44k_becomes_16k_mono(tmp_path):
     assert abs(np.argmax(spectrum) * 16000 / len(y) - 440) < 3  # the tone survives resampling
 
 
-@pytest.mark.parametrize("start,end,reason", [
-    (5.0, 6.0, "window past end of audio"),
-    (2.0, 2.0, "zero-length window"),
-    (2.0, 1.0, "zero-length window"),
-])
+@pytest.mark.parametrize(
+    "start,end,reason",
+    [
+        (5.0, 6.0, "window past end of audio"),
+        (2.0, 2.0, "zero-length window"),
+        (2.0, 1.0, "zero-length window"),
+    ],
+)
 def test_bad_windows_have_reasons(tmp_path, start, end, reason):
     path = tone_wav(tmp_path / "a.wav")
     with pytest.raises(AudioError) as e:
@@ -87,7 +90,7 @@ def test_spectrogram_shape_and_finite_values(recipe, size):
     silent, _ = maker(np.zeros(100, np.float32))
     assert np.all(np.isfinite(silent))
     if recipe == "mel_mfcc_chroma":
-        assert 0.0 <= img[2].min() and img[2].max() <= 1.0 + 1e-6  # chroma is normalised per column
+        assert img[2].min() >= 0.0 and img[2].max() <= 1.0 + 1e-6  # chroma is normalised per column
 
 
 def test_short_clips_are_padded_with_silence_and_long_ones_center_cropped():
@@ -99,7 +102,7 @@ def test_short_clips_are_padded_with_silence_and_long_ones_center_cropped():
     assert len(cut) == n and cut[0] == n and valid == 64  # the middle third
     short = np.ones(n // 4, np.float32)
     padded, valid = maker.fit_length(short)
-    assert len(padded) == n and padded[: n // 4].sum() == n // 4 and not padded[n // 4:].any()
+    assert len(padded) == n and padded[: n // 4].sum() == n // 4 and not padded[n // 4 :].any()
     assert valid == 16
     img, _ = maker(0.2 * np.sin(np.arange(n // 4, dtype=np.float32)))
     assert img[0, :, 40:].max() == pytest.approx(img[0].min())  # padding sits at the floor

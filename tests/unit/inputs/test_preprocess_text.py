@@ -25,7 +25,7 @@ def test_punctuation_ascii_gives_the_tokens_of_plain_quotes():
     meld = "No don’t… I beg—you, “Chandler”"  # as MELD writes it
     assert clean_text(meld, punctuation="keep") == meld
     plain = clean_text(meld, punctuation="ascii")
-    assert plain == "No don't... I beg - you, \"Chandler\""
+    assert plain == 'No don\'t... I beg - you, "Chandler"'
     tok = load_tokenizer("minilm")
     assert tok.tokenize(clean_text("company’s", punctuation="ascii")) == tok.tokenize("company's")
     assert "’" in tok.tokenize("company’s")  # unnormalised, the curly quote is a token of its own
@@ -42,7 +42,7 @@ def test_tokenize_pads_truncates_and_masks():
     n0 = int(mask[0].sum())
     assert ids[0, n0 - 1] == tok.sep_token_id and (ids[0, n0:] == tok.pad_token_id).all() and not mask[0, n0:].any()
     assert mask[1].all() and ids[1, -1] == tok.sep_token_id  # truncated to max_length
-    assert tok.decode(ids[0, 1: n0 - 1]) == "excuse me."
+    assert tok.decode(ids[0, 1 : n0 - 1]) == "excuse me."
     assert mask[2].sum() > mask[0].sum()
 
 

@@ -51,7 +51,7 @@ def test_noise_matches_white_noise_added_to_the_waveform():
     y = _voice()
     snr = 10.0
     noise = rng.normal(0, 1, len(y)).astype(np.float32)
-    noise *= np.sqrt(np.mean(y ** 2) / np.mean(noise ** 2) / 10 ** (snr / 10))
+    noise *= np.sqrt(np.mean(y**2) / np.mean(noise**2) / 10 ** (snr / 10))
     target = MAKER(y + noise)[0][0]
     clean = MAKER(y)[0][0]
     noisy = add_noise(clean, snr, rng)

@@ -1,18 +1,32 @@
 """Dialogue context for the text model: previous turns of the same dialogue, oldest tokens dropped first."""
 
 from emorec.corpora.records import Utterance
-from emorec.preprocess.context import dialogue_context
 from emorec.inputs.tokens import load_tokenizer, tokenize, tokenize_with_context
+from emorec.preprocess.context import dialogue_context
 
 
 def _u(i, dialog, start, text, speaker="A"):
-    return Utterance(utt_id=f"{dialog}_{i}", corpus="x", label="neu", start=start, end=start + 1, text=text,
-                     speaker=speaker, dialog=dialog, order=i)
+    return Utterance(
+        utt_id=f"{dialog}_{i}",
+        corpus="x",
+        label="neu",
+        start=start,
+        end=start + 1,
+        text=text,
+        speaker=speaker,
+        dialog=dialog,
+        order=i,
+    )
 
 
 def test_context_takes_previous_turns_of_the_same_dialogue_in_time_order():
-    utts = [_u(0, "d1", 0.0, "hello", "Ann"), _u(1, "d2", 0.0, "other dialogue"), _u(2, "d1", 5.0, "how are you", "Bob"),
-            _u(3, "d1", 2.0, "nice day", "Bob"), _u(4, "d1", 9.0, "fine", "Ann")]
+    utts = [
+        _u(0, "d1", 0.0, "hello", "Ann"),
+        _u(1, "d2", 0.0, "other dialogue"),
+        _u(2, "d1", 5.0, "how are you", "Bob"),
+        _u(3, "d1", 2.0, "nice day", "Bob"),
+        _u(4, "d1", 9.0, "fine", "Ann"),
+    ]
     ctx = dialogue_context(utts, 2)
     assert ctx["d1_0"] == ""
     assert ctx["d1_3"] == "Ann: hello"

@@ -5,8 +5,6 @@ The helpers `coded_video` / `read_code` are also used by the other test_preproce
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import av
 import numpy as np
 import pytest
@@ -20,7 +18,6 @@ from emorec.media.video import (
     probe,
     read_frames,
 )
-
 from support.media import BITS, BLOCK, coded_frame, coded_video, read_code, sequential  # noqa: F401
 
 
@@ -55,12 +52,16 @@ def test_k_frames_are_evenly_spaced_inside_the_window():
 
 # --- exact decoding ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,kw", [
-    ("gop12.avi", dict(gop=12)),
-    ("gop30_bframes.avi", dict(gop=30, bframes=2)),
-    ("gop250_bframes.avi", dict(gop=250, bframes=2, n=300)),
-    ("h264.mp4", dict(gop=25, bframes=2, codec="libx264")),
-])
+
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("gop12.avi", dict(gop=12)),
+        ("gop30_bframes.avi", dict(gop=30, bframes=2)),
+        ("gop250_bframes.avi", dict(gop=250, bframes=2, n=300)),
+        ("h264.mp4", dict(gop=25, bframes=2, codec="libx264")),
+    ],
+)
 def test_read_frames_equals_a_full_sequential_decode(tmp_path, name, kw):
     path = coded_video(tmp_path / name, **kw)
     full = sequential(path)
@@ -76,7 +77,6 @@ def test_read_frames_equals_a_full_sequential_decode(tmp_path, name, kw):
 
 
 def test_frame_threads_only_for_long_keyframe_gaps(tmp_path):
-    import av
 
     from emorec.media.video import _long_gops
 
@@ -128,6 +128,7 @@ def test_truncated_video_decodes_what_is_there(tmp_path):
 
 
 # --- crops -------------------------------------------------------------------------------------------------
+
 
 def test_speaker_crop_takes_the_speakers_half():
     img = coded_frame(0, 200, 100)

@@ -2,38 +2,64 @@
 
 from __future__ import annotations
 
+import lightning as L
 import numpy as np
 import pytest
 import torch
 
-import lightning as L
-from emorec.training.datasets import FusionDataset, StoreDataset
-from support.kinds import fitted
-from emorec.training.fit import FitConfig, fit, load_best, predict_proba
 from emorec.models import get_model, list_models, model_spec
 from emorec.models.resnet import PretrainedWeightsMissing
+from emorec.training.datasets import FusionDataset, StoreDataset
+from emorec.training.fit import FitConfig, fit, load_best, predict_proba
+from support.kinds import fitted
 
 torch.set_num_threads(1)  # the CPUs are shared: more threads only contend
 C = 4
-EXPECTED = {"resnet18": "frame", "resnet50": "frame", "small_cnn": "frame", "alexnet": "audio", "audio_cnn": "audio",
-            "egemaps_mlp": "audio", "compare_mlp": "audio", "text": "text", "fusion_transformer": "fusion",
-            "log_linear_pool": "fusion"}
+EXPECTED = {
+    "resnet18": "frame",
+    "resnet50": "frame",
+    "small_cnn": "frame",
+    "alexnet": "audio",
+    "audio_cnn": "audio",
+    "egemaps_mlp": "audio",
+    "compare_mlp": "audio",
+    "text": "text",
+    "fusion_transformer": "fusion",
+    "log_linear_pool": "fusion",
+}
 # fixed combiners: nothing to train; they are checked on what they combine instead
 UNTRAINED = {"log_linear_pool"}
 # kwargs used in the learning test (defaults elsewhere): AlexNet's 2 x 4096 fully connected layers (58M weights)
 # take minutes on a CPU, so its learning test uses the same convolutional trunk with a 256-wide head.
 LEARN_KWARGS = {"alexnet": {"hidden": 256}}
 LEARN_LR = {"alexnet": 3e-4, "text": 1e-4, "mobilenet_v2": 3e-3}
-LEARN_EPOCHS = {"alexnet": 4, "text": 3, "fusion_transformer": 8, "egemaps_mlp": 6, "compare_mlp": 6, "resnet50": 5,
-                "mobilenet_v2": 8}
+LEARN_EPOCHS = {
+    "alexnet": 4,
+    "text": 3,
+    "fusion_transformer": 8,
+    "egemaps_mlp": 6,
+    "compare_mlp": 6,
+    "resnet50": 5,
+    "mobilenet_v2": 8,
+}
 LEARN_BATCH = {"alexnet": 8, "fusion_transformer": 32}
 # ResNet-50's batch-norm statistics need ~30 steps to settle on these tiny images
 LEARN_TRAIN = {"text": 48, "fusion_transformer": 320, "resnet50": 128, "mobilenet_v2": 192}
 
-WORDS = [["happy", "glad", "joyful", "delighted"], ["sad", "unhappy", "miserable", "gloomy"],
-         ["angry", "furious", "mad", "annoyed"], ["calm", "fine", "okay", "relaxed"]]
-TEMPLATES = ["i am so {} today", "she looked {} after the call", "they were {} about it",
-             "honestly it made me {}", "we felt {} all week", "he seems {} now"]
+WORDS = [
+    ["happy", "glad", "joyful", "delighted"],
+    ["sad", "unhappy", "miserable", "gloomy"],
+    ["angry", "furious", "mad", "annoyed"],
+    ["calm", "fine", "okay", "relaxed"],
+]
+TEMPLATES = [
+    "i am so {} today",
+    "she looked {} after the call",
+    "they were {} about it",
+    "honestly it made me {}",
+    "we felt {} all week",
+    "he seems {} now",
+]
 
 
 def frames_task(n, rng, size=32):
@@ -43,7 +69,7 @@ def frames_task(n, rng, size=32):
     h = size // 2
     for i, c in enumerate(y):
         r, q = divmod(int(c), 2)
-        x[i, 0, r * h:(r + 1) * h, q * h:(q + 1) * h, c % 3] += 100
+        x[i, 0, r * h : (r + 1) * h, q * h : (q + 1) * h, c % 3] += 100
     return {"frames": np.clip(x, 0, 255).astype(np.uint8)}, y
 
 
@@ -53,7 +79,7 @@ def spec_task(n, rng, f=32, t=64):
     x = rng.normal(0, 1, (n, 3, f, t)) + 3.0
     b = f // C
     for i, c in enumerate(y):
-        x[i, :, c * b:(c + 1) * b, :] += 2.5
+        x[i, :, c * b : (c + 1) * b, :] += 2.5
     return {"spec": x.astype(np.float16)}, y
 
 
@@ -62,9 +88,8 @@ def functionals_task(n, rng, name="egemaps", dim=88, per_class=8):
     y = rng.integers(0, C, n)
     scale = 10.0 ** rng.uniform(-2, 3, dim)
     x = rng.normal(0, 1, (n, dim))
-    x[:, :per_class * C] += 1.5 * np.repeat(np.eye(C)[y], per_class, axis=1)
+    x[:, : per_class * C] += 1.5 * np.repeat(np.eye(C)[y], per_class, axis=1)
     return {name: (x * scale + 5 * scale).astype(np.float32)}, y
-
 
 
 def text_task(n, rng):
@@ -95,8 +120,13 @@ def fusion_task(n, rng, m=3):
     return X, y
 
 
-TASKS = {"frames": frames_task, "spec": spec_task, "egemaps": functionals_task, "text": text_task,
-         "compare": lambda n, rng: functionals_task(n, rng, "compare", 6373, per_class=200)}  # redundant like ComParE
+TASKS = {
+    "frames": frames_task,
+    "spec": spec_task,
+    "egemaps": functionals_task,
+    "text": text_task,
+    "compare": lambda n, rng: functionals_task(n, rng, "compare", 6373, per_class=200),
+}  # redundant like ComParE
 
 
 def make_datasets(name, rng, n_train, n_test, n_val=0):
@@ -175,8 +205,13 @@ def test_model_learns_synthetic_task(name, tmp_path):
     (train_ds, val_ds, test_ds), y_test = make_datasets(name, rng, n_train, 48, n_val=32)
     L.seed_everything(0)
     model = get_model(name, C, **LEARN_KWARGS.get(name, {}))
-    cfg = FitConfig(epochs=LEARN_EPOCHS.get(name, 3), batch_size=LEARN_BATCH.get(name, 16), lr=LEARN_LR.get(name, 1e-3), patience=None,
-                    enable_progress_bar=False)
+    cfg = FitConfig(
+        epochs=LEARN_EPOCHS.get(name, 3),
+        batch_size=LEARN_BATCH.get(name, 16),
+        lr=LEARN_LR.get(name, 1e-3),
+        patience=None,
+        enable_progress_bar=False,
+    )
     result = fit(model, train_ds, val_ds, C, cfg, tmp_path / name)
     best = load_best(get_model(name, C, **LEARN_KWARGS.get(name, {})), result.best_ckpt)
     probs = predict_proba(best, test_ds)

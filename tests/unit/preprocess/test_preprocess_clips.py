@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from emorec.corpora.records import Utterance
+from emorec.media.video import frame_window, pick_frames, probe
 from emorec.preprocess.config import PreprocessConfig
 from emorec.preprocess.run import preprocess_utterances
-from emorec.media.video import frame_window, pick_frames, probe
 
 
 def clip_utterances(shared: Path) -> list[Utterance]:
@@ -20,9 +20,19 @@ def clip_utterances(shared: Path) -> list[Utterance]:
     for c in clips:
         if not c.is_file():
             pytest.skip(f"missing test clip {c}")
-    return [Utterance(utt_id=c.stem, corpus="clips", label=c.stem.split("-")[2] if c.suffix == ".mp4" else "ANG",
-                      text="Kids are talking by the door" if c.suffix == ".mp4" else "Don't forget a jacket",
-                      dialog=c.name, side="full", video_path=str(c), audio_path=str(c)) for c in clips]
+    return [
+        Utterance(
+            utt_id=c.stem,
+            corpus="clips",
+            label=c.stem.split("-")[2] if c.suffix == ".mp4" else "ANG",
+            text="Kids are talking by the door" if c.suffix == ".mp4" else "Don't forget a jacket",
+            dialog=c.name,
+            side="full",
+            video_path=str(c),
+            audio_path=str(c),
+        )
+        for c in clips
+    ]
 
 
 def audio_seconds(path: Path) -> float:
@@ -33,8 +43,17 @@ def audio_seconds(path: Path) -> float:
 
 def test_generic_clips_preprocess_whole(shared_data, tmp_path):
     utts = clip_utterances(shared_data)
-    cfg = PreprocessConfig(corpus="clips", out=str(tmp_path), crop="full", frame_size=64, egemaps=True,
-                           spec_size=(64, 128), n_mels=64, max_audio_seconds=4.0, max_length=16)
+    cfg = PreprocessConfig(
+        corpus="clips",
+        out=str(tmp_path),
+        crop="full",
+        frame_size=64,
+        egemaps=True,
+        spec_size=(64, 128),
+        n_mels=64,
+        max_audio_seconds=4.0,
+        max_length=16,
+    )
     fs = preprocess_utterances(utts, cfg, progress=False)
     m = fs.manifest
     assert (m["status"] == "ok").all(), m[["utt_id", "status"]]

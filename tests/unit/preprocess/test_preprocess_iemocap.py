@@ -20,9 +20,9 @@ import yaml
 import emorec.preprocess.run as run_module
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.synth.iemocap import SynthConfig, generate_iemocap
+from emorec.media.video import crop_frame, frame_window, pick_frames, probe
 from emorec.preprocess.config import PreprocessConfig
 from emorec.preprocess.run import preprocess
-from emorec.media.video import crop_frame, frame_window, pick_frames, probe
 
 DIALOGS = 3
 
@@ -30,14 +30,23 @@ DIALOGS = 3
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("synth")
-    generate_iemocap(out, SynthConfig(seed=7, sessions=1, dialogs_per_session=DIALOGS, utterances_per_dialog=5),
-                     progress=False)
+    generate_iemocap(
+        out, SynthConfig(seed=7, sessions=1, dialogs_per_session=DIALOGS, utterances_per_dialog=5), progress=False
+    )
     return out
 
 
 def config(root, out, **kw) -> PreprocessConfig:
-    fields = dict(corpus="iemocap", root=str(root), out=str(out), frame_size=48, spec_size=(32, 64), n_mels=32,
-                  max_audio_seconds=3.0, max_length=24)
+    fields = dict(
+        corpus="iemocap",
+        root=str(root),
+        out=str(out),
+        frame_size=48,
+        spec_size=(32, 64),
+        n_mels=32,
+        max_audio_seconds=3.0,
+        max_length=24,
+    )
     fields.update(kw)
     return PreprocessConfig(**fields)
 
@@ -113,8 +122,12 @@ def test_resume_after_kill_redoes_only_unfinished_dialogs(corpus, tmp_path):
     cfg_file = tmp_path / "pre.yaml"
     cfg_file.write_text(yaml.safe_dump({"preprocess": cfg.model_dump(mode="json")}))
     shards = cfg.store_dir() / "shards"
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_RUN, str(cfg_file)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_RUN, str(cfg_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not list(shards.glob("*.npz")):
@@ -138,8 +151,9 @@ def test_resume_after_kill_redoes_only_unfinished_dialogs(corpus, tmp_path):
     assert not (fs.path / "shards").exists()
 
     # a clean run in a spawn pool of 2 workers (media only: workers then skip loading the tokenizer)
-    reference = preprocess(config(corpus, tmp_path / "reference", modalities=["frame", "audio"]), workers=2,
-                           progress=False)
+    reference = preprocess(
+        config(corpus, tmp_path / "reference", modalities=["frame", "audio"]), workers=2, progress=False
+    )
     assert reference.summary["run"]["workers"] == 2
     for name in ("frames", "spec"):
         assert np.array_equal(np.asarray(fs.array(name)), np.asarray(reference.array(name))), name
@@ -202,14 +216,20 @@ def test_damaged_corpus_gives_counted_reasons(corpus, tmp_path, capsys):
 
     info = probe(video_a)
     decodable = len(decode_all(video_a))
-    picks = [pick_frames(*frame_window(u.start, u.end, info.fps, info.n_frames), 1, info.n_frames - 1)[0]
-             for u in by_dialog[a]]
+    picks = [
+        pick_frames(*frame_window(u.start, u.end, info.fps, info.n_frames), 1, info.n_frames - 1)[0]
+        for u in by_dialog[a]
+    ]
     truncated = sum(p >= decodable for p in picks)
     assert 0 < truncated < len(picks)
 
     fs = preprocess(config(root, tmp_path / "stores", audio_source="dialog"), progress=True)
     s = fs.summary
-    assert s["failures"]["frame"] == {"truncated video": truncated, "window past end of video": 1, "zero-length window": 1}
+    assert s["failures"]["frame"] == {
+        "truncated video": truncated,
+        "window past end of video": 1,
+        "zero-length window": 1,
+    }
     assert s["failures"]["audio"] == {"missing audio": 5, "window past end of audio": 1, "zero-length window": 1}
     assert s["failures"]["text"] == {}
     m = fs.manifest.set_index("utt_id")
@@ -233,10 +253,18 @@ def test_command_runs_the_stage_and_draws_a_contact_sheet(corpus, tmp_path):
 
     cfg = config(corpus, tmp_path / "stores")
     experiment = tmp_path / "experiment.yaml"
-    experiment.write_text(yaml.safe_dump({
-        "name": "tiny", "corpus": {"name": "iemocap", "root": str(corpus)}, "store_dir": str(tmp_path / "stores"),
-        "preprocess": {k: v for k, v in cfg.model_dump(mode="json").items() if k not in ("corpus", "root", "out")},
-    }))
+    experiment.write_text(
+        yaml.safe_dump(
+            {
+                "name": "tiny",
+                "corpus": {"name": "iemocap", "root": str(corpus)},
+                "store_dir": str(tmp_path / "stores"),
+                "preprocess": {
+                    k: v for k, v in cfg.model_dump(mode="json").items() if k not in ("corpus", "root", "out")
+                },
+            }
+        )
+    )
     runner = CliRunner()
     res = runner.invoke(app, ["preprocess", "--config", str(experiment), "--limit", "4", "--quiet"])
     assert res.exit_code == 0, res.output

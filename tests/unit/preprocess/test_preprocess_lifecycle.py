@@ -46,14 +46,25 @@ app(["preprocess", "--config", sys.argv[1], "--workers", "2", "--quiet"])
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("synth")
-    generate_iemocap(out, SynthConfig(seed=3, sessions=1, dialogs_per_session=DIALOGS, utterances_per_dialog=2,
-                                      frame_size=(96, 64)), progress=False)
+    generate_iemocap(
+        out,
+        SynthConfig(seed=3, sessions=1, dialogs_per_session=DIALOGS, utterances_per_dialog=2, frame_size=(96, 64)),
+        progress=False,
+    )
     return out
 
 
 def config(root, out) -> PreprocessConfig:
-    return PreprocessConfig(corpus="iemocap", root=str(root), out=str(out), frame_size=32, spec_size=(16, 32),
-                            n_mels=16, max_audio_seconds=1.0, modalities=["frame", "audio"])
+    return PreprocessConfig(
+        corpus="iemocap",
+        root=str(root),
+        out=str(out),
+        frame_size=32,
+        spec_size=(16, 32),
+        n_mels=16,
+        max_audio_seconds=1.0,
+        modalities=["frame", "audio"],
+    )
 
 
 def _stat(pid: int) -> tuple[int, str, int] | None:
@@ -82,7 +93,7 @@ def _alive(pid: int, started: int) -> bool:
 def _wait(predicate, seconds: float, what: str):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if (got := predicate()):
+        if got := predicate():
             return got
         time.sleep(0.05)
     raise AssertionError(f"timed out after {seconds} s waiting for {what}")
@@ -94,8 +105,13 @@ def test_workers_die_with_their_killed_parent_and_the_resumed_store_is_the_same(
     cfg_file = tmp_path / "pre.yaml"
     cfg_file.write_text(yaml.safe_dump({"preprocess": cfg.model_dump(mode="json")}))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]), "OMP_NUM_THREADS": "1"}
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(cfg_file)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, start_new_session=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(cfg_file)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     shards = cfg.store_dir() / "shards"
     try:
         _wait(lambda: len(list(shards.glob("*.npz"))) >= 2 or parent.poll() is not None, 120, "two shards")
@@ -136,8 +152,12 @@ with store_lock(sys.argv[1]):
 def test_a_second_writer_is_refused_with_the_store_and_the_owner(corpus, tmp_path):
     cfg = config(corpus, tmp_path / "stores")
     store = cfg.store_dir()
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(store)], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(store)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(StoreLocked) as e:
@@ -145,9 +165,13 @@ def test_a_second_writer_is_refused_with_the_store_and_the_owner(corpus, tmp_pat
         assert str(e.value).startswith(f"{store} is being written by process {holder.pid} (lock {store / LOCK_FILE})")
         cfg_file = tmp_path / "pre.yaml"
         cfg_file.write_text(yaml.safe_dump({"preprocess": cfg.model_dump(mode="json")}))
-        res = subprocess.run([sys.executable, "-c", "from emorec.cli import app; app()", "preprocess", "--config",
-                              str(cfg_file), "-q"], check=False, capture_output=True, text=True,
-                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        res = subprocess.run(
+            [sys.executable, "-c", "from emorec.cli import app; app()", "preprocess", "--config", str(cfg_file), "-q"],
+            check=False,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
         assert res.returncode == 2 and f"being written by process {holder.pid}" in res.stderr
         assert not (store / "shards").exists()  # the refused writers touched nothing
     finally:
@@ -189,6 +213,10 @@ def test_the_worker_watchdog_exits_when_the_parent_changes(tmp_path):
         die_with_parent(os.getppid() + 1)  # not our parent: as if it had died already
         time.sleep(30)
     """)
-    res = subprocess.run([sys.executable, "-c", script], check=False, timeout=20,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    res = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        timeout=20,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     assert res.returncode == 1

@@ -27,15 +27,29 @@ def small_corpus(tmp_path, n_dialogs=2) -> list[Utterance]:
         wav = tmp_path / f"d{d}.wav"
         t = np.arange(6 * 16000) / 16000
         sf.write(str(wav), (0.2 * np.sin(2 * np.pi * (200 + 100 * d) * t)).astype(np.float32), 16000)
-        for k, (start, end, side, text) in enumerate([
-            (0.5, 1.5, "left", "Excuse me."),
-            (1.2, 3.05, "right", "Do you [LAUGHTER] have your forms?"),
-            (3.05, 5.5, "full", "Yes."),
-            (5.5, 7.5, "left", ""),  # empty transcript; the window runs past the end of the media
-        ]):
-            utts.append(Utterance(utt_id=f"d{d}_u{k}", corpus="toy", label="neu", start=start, end=end, text=text,
-                                  dialog=f"d{d}", side=side, video_path=str(video), audio_path=str(wav),
-                                  order=len(utts)))
+        for k, (start, end, side, text) in enumerate(
+            [
+                (0.5, 1.5, "left", "Excuse me."),
+                (1.2, 3.05, "right", "Do you [LAUGHTER] have your forms?"),
+                (3.05, 5.5, "full", "Yes."),
+                (5.5, 7.5, "left", ""),  # empty transcript; the window runs past the end of the media
+            ]
+        ):
+            utts.append(
+                Utterance(
+                    utt_id=f"d{d}_u{k}",
+                    corpus="toy",
+                    label="neu",
+                    start=start,
+                    end=end,
+                    text=text,
+                    dialog=f"d{d}",
+                    side=side,
+                    video_path=str(video),
+                    audio_path=str(wav),
+                    order=len(utts),
+                )
+            )
     return utts
 
 
@@ -43,8 +57,15 @@ def test_config_hash_ignores_out_and_tracks_everything_else(tmp_path):
     a = PreprocessConfig(corpus="iemocap", root=str(tmp_path), out="x")
     assert a.config_hash() == PreprocessConfig(corpus="iemocap", root=str(tmp_path), out="y").config_hash()
     assert len(a.config_hash()) == 12
-    for change in (dict(frame_size=112), dict(crop="face"), dict(spec_size=(64, 128)), dict(tags="map"),
-                   dict(modalities=["audio"]), dict(root=str(tmp_path / "other")), dict(corpus_options={"sessions": [1]})):
+    for change in (
+        dict(frame_size=112),
+        dict(crop="face"),
+        dict(spec_size=(64, 128)),
+        dict(tags="map"),
+        dict(modalities=["audio"]),
+        dict(root=str(tmp_path / "other")),
+        dict(corpus_options={"sessions": [1]}),
+    ):
         fields = {"corpus": "iemocap", "root": str(tmp_path), **change}
         assert PreprocessConfig(**fields).config_hash() != a.config_hash(), change
     assert a.store_dir().name == f"iemocap-{a.config_hash()}"
@@ -64,12 +85,19 @@ def test_config_from_yaml_layouts(tmp_path):
     block.write_text(yaml.safe_dump({"preprocess": {"corpus": "ravdess", "root": "r", "crop": "face"}}))
     assert load_config(block).crop == "face"
     experiment = {
-        "name": "x", "corpus": {"name": "iemocap", "root": "/data/iemocap", "options": {"sessions": [1, 2]}},
-        "store_dir": "runs/s", "preprocess": {"frame_size": 64},
+        "name": "x",
+        "corpus": {"name": "iemocap", "root": "/data/iemocap", "options": {"sessions": [1, 2]}},
+        "store_dir": "runs/s",
+        "preprocess": {"frame_size": 64},
         "models": {"audio": {"arch": "cnn"}, "text": {"arch": "minilm", "enabled": False}},
     }
     cfg = config_from_mapping(experiment)
-    assert (cfg.corpus, cfg.root, cfg.corpus_options, cfg.out) == ("iemocap", "/data/iemocap", {"sessions": [1, 2]}, "runs/s")
+    assert (cfg.corpus, cfg.root, cfg.corpus_options, cfg.out) == (
+        "iemocap",
+        "/data/iemocap",
+        {"sessions": [1, 2]},
+        "runs/s",
+    )
     assert cfg.modalities == ["audio"] and cfg.frame_size == 64
     bad = tmp_path / "bad.yaml"
     bad.write_text("preprocess: {frame_size: -3}\n")
@@ -84,15 +112,42 @@ def test_units_group_rows_by_dialog_in_first_appearance_order(tmp_path):
 
 def test_store_rows_statuses_and_arrays(tmp_path):
     utts = small_corpus(tmp_path)
-    cfg = PreprocessConfig(corpus="toy", out=str(tmp_path / "stores"), frame_size=32, spec_size=(32, 64),
-                           n_mels=32, max_audio_seconds=3.0, max_length=16, audio_source="dialog")
+    cfg = PreprocessConfig(
+        corpus="toy",
+        out=str(tmp_path / "stores"),
+        frame_size=32,
+        spec_size=(32, 64),
+        n_mels=32,
+        max_audio_seconds=3.0,
+        max_length=16,
+        audio_source="dialog",
+    )
     fs = preprocess_utterances(utts, cfg, progress=False)
     m = fs.manifest
     assert fs.path == cfg.store_dir() and (fs.path / "complete").is_file() and not (fs.path / "shards").exists()
     assert m["utt_id"].tolist() == [u.utt_id for u in utts] and len(fs) == 8
-    for col in ["utt_id", "order", "corpus", "label", "text", "speaker", "group", "dialog", "session", "gender",
-                "side", "split", "start", "end", "status_frame", "status_audio", "status_text", "status",
-                "video_path", "evaluators"]:
+    for col in [
+        "utt_id",
+        "order",
+        "corpus",
+        "label",
+        "text",
+        "speaker",
+        "group",
+        "dialog",
+        "session",
+        "gender",
+        "side",
+        "split",
+        "start",
+        "end",
+        "status_frame",
+        "status_audio",
+        "status_text",
+        "status",
+        "video_path",
+        "evaluators",
+    ]:
         assert col in m.columns, col
     assert m["status_frame"].eq("ok").all() and m["status_audio"].eq("ok").all()
     assert m.loc[m.utt_id == "d0_u3", "status_text"].item() == "empty transcript"
@@ -129,8 +184,16 @@ def test_store_rows_statuses_and_arrays(tmp_path):
 
 def test_complete_store_returns_at_once_and_guards_its_rows(tmp_path):
     utts = small_corpus(tmp_path, n_dialogs=1)
-    cfg = PreprocessConfig(corpus="toy", out=str(tmp_path / "stores"), frame_size=16, spec_size=(16, 32), n_mels=16, max_audio_seconds=1.0,
-                           modalities=["frame", "text"], max_length=8)
+    cfg = PreprocessConfig(
+        corpus="toy",
+        out=str(tmp_path / "stores"),
+        frame_size=16,
+        spec_size=(16, 32),
+        n_mels=16,
+        max_audio_seconds=1.0,
+        modalities=["frame", "text"],
+        max_length=8,
+    )
     fs = preprocess_utterances(utts, cfg, progress=False)
     assert not fs.has("spec") and fs.manifest["status_audio"].eq("not computed").all()
     assert fs.manifest["status"].tolist() == ["ok", "ok", "ok", "empty transcript"]
@@ -147,8 +210,9 @@ def test_complete_store_returns_at_once_and_guards_its_rows(tmp_path):
 
 def test_k_frames_per_utterance(tmp_path):
     utts = small_corpus(tmp_path, n_dialogs=1)
-    cfg = PreprocessConfig(corpus="toy", out=str(tmp_path / "s"), frame_size=256, crop="full", frames_per_utterance=3,
-                           modalities=["frame"])
+    cfg = PreprocessConfig(
+        corpus="toy", out=str(tmp_path / "s"), frame_size=256, crop="full", frames_per_utterance=3, modalities=["frame"]
+    )
     fs = preprocess_utterances(utts[:2], cfg, progress=False)
     assert fs.array("frames").shape == (2, 3, 256, 256, 3)
     assert fs.manifest["frame_indices"].tolist()[0] == "20 30 40"  # window [15, 45], k=3
@@ -171,8 +235,15 @@ def test_an_unforeseen_error_costs_one_modality_of_one_unit(tmp_path, monkeypatc
         return real(task, *args)
 
     monkeypatch.setattr(unit, "_audio", flaky)
-    cfg = PreprocessConfig(corpus="toy", out=str(tmp_path / "s"), frame_size=16, spec_size=(16, 32), n_mels=16,
-                           max_audio_seconds=1.0, modalities=["frame", "audio"])
+    cfg = PreprocessConfig(
+        corpus="toy",
+        out=str(tmp_path / "s"),
+        frame_size=16,
+        spec_size=(16, 32),
+        n_mels=16,
+        max_audio_seconds=1.0,
+        modalities=["frame", "audio"],
+    )
     fs = preprocess_utterances(utts, cfg, progress=False)
     assert calls == ["d0", "d1"]
     assert fs.manifest["status_audio"].tolist() == ["ok"] * 4 + ["failed: RuntimeError"] * 4

@@ -9,20 +9,24 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from emorec.inference import build_untrained_bundle
-from emorec.inference import Recognizer
+from emorec.inference import Recognizer, build_untrained_bundle
 from emorec.serve import create_app
-
 from support.paths import REPO
+
 DATA = REPO.parent / "shared" / "data"
 CLASSES = ["neutral", "happy", "sad", "angry"]
 
 
 @pytest.fixture(scope="module")
 def rec(tmp_path_factory):
-    b = build_untrained_bundle(tmp_path_factory.mktemp("b") / "bundle", CLASSES,
-                               {"frame_size": 48, "spec_size": [64, 96], "max_length": 24},
-                               frame="small_cnn", audio="audio_cnn", text="text")
+    b = build_untrained_bundle(
+        tmp_path_factory.mktemp("b") / "bundle",
+        CLASSES,
+        {"frame_size": 48, "spec_size": [64, 96], "max_length": 24},
+        frame="small_cnn",
+        audio="audio_cnn",
+        text="text",
+    )
     return Recognizer.load(b)
 
 
@@ -56,8 +60,13 @@ def _post(client, path: Path, name=None, subtitles=None, **form):
 def test_health_page_and_docs(client):
     h = client.get("/health")
     assert h.status_code == 200
-    assert h.json() == {"status": "ok", "classes": CLASSES, "models": ["frame", "audio", "text", "fusion", "audio_text"],
-                        "max_upload_mb": 200.0, "max_duration_s": 600.0}
+    assert h.json() == {
+        "status": "ok",
+        "classes": CLASSES,
+        "models": ["frame", "audio", "text", "fusion", "audio_text"],
+        "max_upload_mb": 200.0,
+        "max_duration_s": 600.0,
+    }
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
@@ -77,7 +86,9 @@ def test_predict_real_clips(client, clip, uploads):
         asr = importlib.util.find_spec("faster_whisper") is not None  # the words come from speech recognition
         assert body["segmentation"].startswith("asr" if asr else "speech") and len(body["segments"]) >= 1
         for s in body["segments"]:
-            assert s["label"] in CLASSES and s["modalities"] == (["frame", "audio", "text"] if asr else ["frame", "audio"])
+            assert s["label"] in CLASSES and s["modalities"] == (
+                ["frame", "audio", "text"] if asr else ["frame", "audio"]
+            )
             assert abs(sum(s["probs"].values()) - 1) < 1e-5
         png = base64.b64decode(body["timeline_png"])
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -90,7 +101,9 @@ def test_predict_with_subtitles_and_options(client, clip, tmp_path, uploads):
     r = _post(client, clip, subtitles=srt, speaker_side="full")
     assert r.status_code == 200, r.text
     segs = r.json()["segments"]
-    assert [(s["start"], s["end"], s["text"], s["side"]) for s in segs] == [(0.8, 2.4, "Kids are talking by the door", "full")]
+    assert [(s["start"], s["end"], s["text"], s["side"]) for s in segs] == [
+        (0.8, 2.4, "Kids are talking by the door", "full")
+    ]
     assert segs[0]["modalities"] == ["frame", "audio", "text"]
     r = _post(client, clip, window=1)
     assert r.status_code == 200 and r.json()["segmentation"] == "window" and len(r.json()["segments"]) == 3

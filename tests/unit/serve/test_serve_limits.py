@@ -45,9 +45,14 @@ class FakeRecognizer:
         self.started.set()
         time.sleep(self.sleep)
         cues = read_segments_file(subtitles) if subtitles else []
-        body = {"path": str(path), "duration": self.duration, "classes": list(self.classes), "segmentation": "fake",
-                "warnings": [f"{subtitles}: no cue falls inside the video", f"frames unavailable: {path}: bad"],
-                "segments": [{"start": c.start, "end": c.end, "text": c.text} for c in cues]}
+        body = {
+            "path": str(path),
+            "duration": self.duration,
+            "classes": list(self.classes),
+            "segmentation": "fake",
+            "warnings": [f"{subtitles}: no cue falls inside the video", f"frames unavailable: {path}: bad"],
+            "segments": [{"start": c.start, "end": c.end, "text": c.text} for c in cues],
+        }
         return SimpleNamespace(to_dict=lambda: dict(body), timeline_png=lambda: PNG)
 
 
@@ -75,15 +80,18 @@ def _post(client, subtitles: bytes | None = None, sub_name="clip.srt", **form):
 
 # ---- bytes: limits hold while the body streams in, with or without Content-Length ----
 
+
 def _part_head(field: str, filename: str | None) -> bytes:
     disposition = f'form-data; name="{field}"' + (f'; filename="{filename}"' if filename else "")
-    return (f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    return (
+        f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\nContent-Type: application/octet-stream\r\n\r\n"
+    ).encode()
 
 
 def _chunked_upload(app, parts: list[tuple[bytes, int]], uploads: Path, chunk: int = 256 * 1024):
     """Drive the ASGI app with a chunked body (no Content-Length): each part is its head, then `size` zero
     bytes. Returns (status, detail, bytes the app read, most bytes seen under `uploads` while it read)."""
+
     def pieces():
         for head, size in parts:
             yield head
@@ -105,11 +113,23 @@ def _chunked_upload(app, parts: list[tuple[bytes, int]], uploads: Path, chunk: i
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/predict", "raw_path": b"/predict", "query_string": b"", "root_path": "",
-             "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
-             "headers": [(b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
-                         (b"transfer-encoding", b"chunked")]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/predict",
+        "raw_path": b"/predict",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "headers": [
+            (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
+            (b"transfer-encoding", b"chunked"),
+        ],
+    }
     asyncio.run(app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
@@ -122,8 +142,9 @@ def test_a_chunked_upload_over_the_limit_is_cut_off_while_it_streams(tmp_path):
     status, detail, read, peak = _chunked_upload(app, [(_part_head("video", "big.mp4"), 200 * MB)], uploads)
     assert status == 413 and detail == "big.mp4: upload too large; the limit is 1 MB"
     assert read < 1.5 * MB and peak <= 1 * MB  # not 200 MB: the limit plus one chunk at most
-    status, detail, read, peak = _chunked_upload(app, [(_part_head("video", "a.mp4"), MB // 2),
-                                                       (_part_head("subtitles", "big.srt"), 50 * MB)], uploads)
+    status, detail, read, peak = _chunked_upload(
+        app, [(_part_head("video", "a.mp4"), MB // 2), (_part_head("subtitles", "big.srt"), 50 * MB)], uploads
+    )
     assert status == 413 and detail == "big.srt: subtitles larger than 0.5 MB"
     assert read < 1.5 * MB and peak <= 1 * MB
     # bytes in a field nobody stores still count: the whole body is cut off past video + subtitles limits
@@ -145,13 +166,15 @@ def test_declared_length_over_the_limit_is_refused_before_reading(tmp_path):
 
 # ---- segments: capped per request and per second of video ----
 
+
 def test_too_many_cues_are_refused_before_any_model_work(tmp_path):
     rec = FakeRecognizer(duration=3.0)
     client = _client(rec, tmp_path)
     r = _post(client, _srt(3000, 3.0))
     assert r.status_code == 422
-    assert r.json()["detail"] == ("clip.srt: 3000 segments in a 3.0 s video; the limit is 12 "
-                                  "(4 per second of video, at most 1000)")
+    assert r.json()["detail"] == (
+        "clip.srt: 3000 segments in a 3.0 s video; the limit is 12 (4 per second of video, at most 1000)"
+    )
     assert rec.calls == 0
     r = _post(client, _srt(12, 3.0))
     assert r.status_code == 200 and len(r.json()["segments"]) == 12
@@ -172,6 +195,7 @@ def test_subtitle_errors_and_encodings_reach_the_client_by_name(tmp_path):
 
 
 # ---- the model: a long prediction cannot make others wait for ever ----
+
 
 def test_a_request_that_cannot_get_the_model_in_time_gets_503_with_retry_after(tmp_path):
     rec = FakeRecognizer(sleep=1.5)
@@ -207,6 +231,7 @@ def test_a_full_queue_turns_newcomers_away_at_once(tmp_path):
 
 # ---- no response shows where the server keeps uploads ----
 
+
 @pytest.mark.parametrize("bad_media", [False, True])
 def test_no_server_path_in_any_response(tmp_path, bad_media):
     client = _client(FakeRecognizer(bad_media=bad_media), tmp_path)
@@ -234,9 +259,30 @@ def test_serve_command_passes_every_limit(monkeypatch, tmp_path):
     served = {}
     monkeypatch.setattr(Recognizer, "load", classmethod(lambda cls, path, **kw: FakeRecognizer()))
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
-    res = CliRunner().invoke(cli, ["serve", "--model", str(tmp_path), "--port", "8123", "--max-upload-mb", "10",
-                                   "--max-duration", "60", "--max-subtitle-mb", "1", "--max-segments", "99",
-                                   "--max-segments-per-second", "2", "--queue-timeout", "5", "--max-queue", "3"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "serve",
+            "--model",
+            str(tmp_path),
+            "--port",
+            "8123",
+            "--max-upload-mb",
+            "10",
+            "--max-duration",
+            "60",
+            "--max-subtitle-mb",
+            "1",
+            "--max-segments",
+            "99",
+            "--max-segments-per-second",
+            "2",
+            "--queue-timeout",
+            "5",
+            "--max-queue",
+            "3",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert served["port"] == 8123
     assert served["app"].state.limits == Limits(10.0, 60.0, 1.0, 99, 2.0, 5.0, 3)

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from support.paths import REPO
+
 DATA = REPO.parent / "shared" / "data"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--window-size=1280,1400"]
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1400",
+]
 
 
 def _browser_paths():
-    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    browser = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
+    )
     driver = shutil.which("chromedriver")
     return browser, driver
 
@@ -40,8 +50,10 @@ def chrome(tmp_path_factory):
         pytest.skip("selenium is not installed (pip install -e '.[test]')")
     browser, driver_path = _browser_paths()
     if not browser or not driver_path:
-        pytest.skip("Chromium or ChromeDriver is not installed; as root run scripts/install_chromium.sh "
-                    "(apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "Chromium or ChromeDriver is not installed; as root run scripts/install_chromium.sh "
+            "(apt-get install chromium chromium-driver)"
+        )
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser
     for flag in CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
@@ -56,16 +68,20 @@ def chrome(tmp_path_factory):
 def server(tmp_path_factory):
     import uvicorn
 
-    from emorec.inference import build_untrained_bundle
-    from emorec.inference import Recognizer
+    from emorec.inference import Recognizer, build_untrained_bundle
     from emorec.serve import create_app
 
     clips = sorted((DATA / "ravdess_av").glob("*.mp4"))
     if not clips:
         pytest.skip(f"no RAVDESS clips under {DATA / 'ravdess_av'}")
-    bundle = build_untrained_bundle(tmp_path_factory.mktemp("bundle") / "b", ["neutral", "happy", "sad", "angry"],
-                                    {"frame_size": 48, "spec_size": [64, 96], "crop": "speaker"},
-                                    frame="small_cnn", audio="audio_cnn", text=None)
+    bundle = build_untrained_bundle(
+        tmp_path_factory.mktemp("bundle") / "b",
+        ["neutral", "happy", "sad", "angry"],
+        {"frame_size": 48, "spec_size": [64, 96], "crop": "speaker"},
+        frame="small_cnn",
+        audio="audio_cnn",
+        text=None,
+    )
     uploads = tmp_path_factory.mktemp("uploads")
     app = create_app(Recognizer.load(bundle), upload_dir=uploads)
     port = _free_port()
@@ -100,7 +116,9 @@ def test_upload_clip_shows_table_and_timeline(chrome, server, tmp_path):
     assert "frame" in cells[-2].text and "audio" in cells[-2].text  # modalities used
     headers = [th.text for th in chrome.find_elements(By.CSS_SELECTOR, "#head th")]
     assert headers[:3] == ["start", "end", "label"] and "happy" in headers
-    width = chrome.execute_script("const i = document.getElementById('timeline'); return i.complete ? i.naturalWidth : 0;")
+    width = chrome.execute_script(
+        "const i = document.getElementById('timeline'); return i.complete ? i.naturalWidth : 0;"
+    )
     assert width > 0
     assert chrome.find_element(By.ID, "timeline").is_displayed()
     assert "segment(s)" in chrome.find_element(By.ID, "status").text

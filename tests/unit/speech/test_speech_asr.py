@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emorec.speech.wer import normalise_text, word_errors
-
 pytest.importorskip("faster_whisper")
 sf = pytest.importorskip("soundfile")
 
-from emorec.speech import models, vad
-from emorec.speech.asr import Transcriber, transcribe_speech
+from emorec.speech import models, vad  # noqa: E402  (after the skip: faster-whisper is optional)
+from emorec.speech.asr import Transcriber, transcribe_speech  # noqa: E402
+from emorec.speech.wer import normalise_text, word_errors  # noqa: E402
 
 STATEMENTS = {"01": "kids are talking by the door", "02": "dogs are sitting by the door"}
 

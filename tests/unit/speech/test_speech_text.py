@@ -18,8 +18,16 @@ def words(spec):
 
 
 def test_split_prefers_sentence_ends_then_pauses():
-    w = words([(0, 1, " One"), (1.05, 2, " two."), (2.1, 3, " Three"), (3.6, 4, " four"), (4.05, 5, " five"),
-               (5.1, 6, " six")])
+    w = words(
+        [
+            (0, 1, " One"),
+            (1.05, 2, " two."),
+            (2.1, 3, " Three"),
+            (3.6, 4, " four"),
+            (4.05, 5, " five"),
+            (5.1, 6, " six"),
+        ]
+    )
     groups = split_words(w, 4.5)
     assert [join_words(g) for g in groups] == ["One two.", "Three four five six"]
     # no sentence end: the longest pause in reach wins (0.6 s before "four", then 0.1 s before "six")
@@ -48,12 +56,18 @@ def segment(start, end, text, spec=None):
 
 def test_utterances_from_whisper_segments():
     spec = [(0.0, 2.0, " Hello there."), (2.5, 6.0, " How are you"), (6.2, 9.0, " today?"), (9.1, 12.0, " Fine.")]
-    segs = [segment(0.0, 12.0, " Hello there. How are you today? Fine.", spec), segment(12.5, 14.0, " Bye."),
-            segment(14.0, 14.5, "  ")]
+    segs = [
+        segment(0.0, 12.0, " Hello there. How are you today? Fine.", spec),
+        segment(12.5, 14.0, " Bye."),
+        segment(14.0, 14.5, "  "),
+    ]
     out = utterances_from_whisper(segs, 7.0, offset=10.0)
     assert [(u.start, u.end, u.text) for u in out] == [
-        (10.0, 12.0, "Hello there."), (12.5, 19.0, "How are you today?"), (19.1, 22.0, "Fine."),
-        (22.5, 24.0, "Bye.")]
+        (10.0, 12.0, "Hello there."),
+        (12.5, 19.0, "How are you today?"),
+        (19.1, 22.0, "Fine."),
+        (22.5, 24.0, "Bye."),
+    ]
 
 
 def test_normalise_text():

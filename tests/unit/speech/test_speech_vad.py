@@ -33,8 +33,9 @@ def neutral_clips(shared_data):
     return clips
 
 
-def reference_span(x: np.ndarray, below_peak_db: float = 25.0, above_lead_db: float = 10.0,
-                   max_gap_s: float = 0.3) -> tuple[float, float]:
+def reference_span(
+    x: np.ndarray, below_peak_db: float = 25.0, above_lead_db: float = 10.0, max_gap_s: float = 0.3
+) -> tuple[float, float]:
     """The sentence's extent from its energy alone, independent of both detectors.
 
     RAVDESS clips hold one sentence with about a second of silence on each side (near-digital silence
@@ -47,7 +48,7 @@ def reference_span(x: np.ndarray, below_peak_db: float = 25.0, above_lead_db: fl
     and ends where "door" fades."""
     hop, win = SR // 100, int(0.025 * SR)
     n = 1 + (len(x) - win) // hop
-    frames = np.stack([x[i * hop:i * hop + win] for i in range(n)])
+    frames = np.stack([x[i * hop : i * hop + win] for i in range(n)])
     db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     lead = float(np.median(db[:30]))
     loud = np.flatnonzero(db >= max(np.percentile(db, 99) - below_peak_db, lead + above_lead_db))
@@ -122,7 +123,7 @@ def test_long_speech_is_cut_in_the_pauses(neutral_clips):
     pieces, gaps, t = [], [], 0.0
     for _, clip in neutral_clips[1::12][:4]:
         a, b = reference_span(clip)
-        core = clip[int((a - 0.05) * SR): int((b + 0.05) * SR)]
+        core = clip[int((a - 0.05) * SR) : int((b + 0.05) * SR)]
         pieces += [core, np.zeros(int(0.2 * SR), np.float32)]
         t += len(core) / SR
         gaps.append((t, t + 0.2))

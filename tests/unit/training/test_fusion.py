@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 import torch
 
-from emorec.training.datasets import FusionDataset
 from emorec.fusion import FusionTransformer, align
-from emorec.training.crossfit import kfold_indices, out_of_fold_predict
-from emorec.training.fit import FitConfig, fit, load_best, predict_proba
 from emorec.models import get_model
+from emorec.training.crossfit import kfold_indices, out_of_fold_predict
+from emorec.training.datasets import FusionDataset
+from emorec.training.fit import FitConfig, fit, load_best, predict_proba
 
 torch.set_num_threads(1)  # the CPUs are shared: more threads only contend
 CLASSES = ["ang", "hap", "neu", "sad"]
@@ -62,8 +62,10 @@ def test_align_mask_keeps_utterances_with_zero_rows():
 
 
 def test_align_accepts_a_probs_column_and_two_modalities():
-    probs = {m: pd.DataFrame({"utt_id": ["b", "a", "c"], "probs": list(np.eye(3)[[1, 0, 2]] + k)})
-             for k, m in enumerate(("audio", "text"))}
+    probs = {
+        m: pd.DataFrame({"utt_id": ["b", "a", "c"], "probs": list(np.eye(3)[[1, 0, 2]] + k)})
+        for k, m in enumerate(("audio", "text"))
+    }
     probs["text"].loc[1, "probs"] = None
     a = align(probs, ["a", "b", "c"], modalities=("audio", "text"))
     assert a.utt_ids == ["b", "c"] and a.X.shape == (2, 2, 3)
@@ -111,8 +113,9 @@ def test_out_of_fold_outputs_never_come_from_a_model_that_saw_the_utterance():
         out[:, 1] = predict_rows
         return out
 
-    oof, fold_outputs = out_of_fold_predict(train_rows, 4, fit_and_predict, test_rows=test_rows, groups=speakers,
-                                            progress=False)
+    oof, fold_outputs = out_of_fold_predict(
+        train_rows, 4, fit_and_predict, test_rows=test_rows, groups=speakers, progress=False
+    )
     assert oof.shape == (60, 3) and len(fold_outputs) == 4 and len(trained_on) == 4
     np.testing.assert_array_equal(oof[:, 1], train_rows)  # outputs come back in train_rows order
     for row, model in zip(train_rows, oof[:, 0].astype(int)):
@@ -164,8 +167,14 @@ def test_fusion_beats_every_single_modality(m, tmp_path):
     tr, va, te = np.split(np.arange(900), [500, 600])
     L.seed_everything(0)
     model = get_model("fusion_transformer", 4, num_modalities=m)
-    result = fit(model, FusionDataset(X[tr], None, y[tr]), FusionDataset(X[va], None, y[va]), 4,
-                 FitConfig(epochs=10, batch_size=32, lr=3e-3, patience=None, enable_progress_bar=False), tmp_path)
+    result = fit(
+        model,
+        FusionDataset(X[tr], None, y[tr]),
+        FusionDataset(X[va], None, y[va]),
+        4,
+        FitConfig(epochs=10, batch_size=32, lr=3e-3, patience=None, enable_progress_bar=False),
+        tmp_path,
+    )
     best = load_best(get_model("fusion_transformer", 4, num_modalities=m), result.best_ckpt)
     fused = np.mean(predict_proba(best, FusionDataset(X[te], None, y[te])).argmax(1) == y[te])
     single = [np.mean(X[te, j].argmax(1) == y[te]) for j in range(m)]

@@ -13,12 +13,20 @@ import torch
 from emorec.inputs.augment import Augment
 from emorec.inputs.frames import IMAGENET_MEAN, IMAGENET_STD
 from emorec.inputs.spectrogram import spec_channel_stats
-from emorec.training.datasets import FusionDataset, StoreDataset
-from support.kinds import fitted, make_kind
-from emorec.training.fit import (FitConfig, _sampler, class_weights_for, fit, load_best, load_weights, predict_proba,
-                                save_weights)
-from emorec.training.module import EmotionClassifier, unweighted_accuracy
 from emorec.models import get_model
+from emorec.training.datasets import FusionDataset, StoreDataset
+from emorec.training.fit import (
+    FitConfig,
+    _sampler,
+    class_weights_for,
+    fit,
+    load_best,
+    load_weights,
+    predict_proba,
+    save_weights,
+)
+from emorec.training.module import EmotionClassifier, unweighted_accuracy
+from support.kinds import fitted, make_kind
 
 torch.set_num_threads(1)  # the CPUs are shared: more threads only contend
 C = 4
@@ -28,7 +36,7 @@ def egemaps_data(n=160, seed=0):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, C, n)
     x = rng.normal(0, 1, (n, 88))
-    x[:, :8 * C] += 1.5 * np.repeat(np.eye(C)[y], 8, axis=1)
+    x[:, : 8 * C] += 1.5 * np.repeat(np.eye(C)[y], 8, axis=1)
     return {"egemaps": x.astype(np.float32)}, y
 
 
@@ -172,8 +180,9 @@ def test_frames_are_normalised_and_middle_frame_is_used():
     np.testing.assert_allclose(x[:, 0, 0].numpy(), expected, rtol=1e-5)
     mean = StoreDataset({"frames": frames}, [0], None, make_kind("frames", options={"frame_pick": "mean"}))[0]
     assert mean[1].item() == -1
-    np.testing.assert_allclose(mean[0][:, 0, 0].numpy(), (1 / 3 - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD),
-                               rtol=1e-4)
+    np.testing.assert_allclose(
+        mean[0][:, 0, 0].numpy(), (1 / 3 - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD), rtol=1e-4
+    )
 
 
 def test_spec_stats_use_training_rows_only_and_memmaps_work(tmp_path):
@@ -200,8 +209,14 @@ def test_spec_stats_use_training_rows_only_and_memmaps_work(tmp_path):
 
 def test_spec_augment_masks_bands():
     spec = np.ones((1, 3, 16, 40), dtype=np.float16)
-    ds = StoreDataset({"spec": spec}, [0], [0], make_kind("spec"),
-                      augment={"time_masks": 1, "time_width": 10, "freq_masks": 1, "freq_width": 4}, seed=3)
+    ds = StoreDataset(
+        {"spec": spec},
+        [0],
+        [0],
+        make_kind("spec"),
+        augment={"time_masks": 1, "time_width": 10, "freq_masks": 1, "freq_width": 4},
+        seed=3,
+    )
     zeros = [(ds[0][0] == 0).float().mean().item() for _ in range(20)]
     assert max(zeros) > 0 and max(zeros) < 0.5
     with pytest.raises(ValueError, match="unknown keys"):
@@ -226,8 +241,17 @@ def test_adamw_with_warmup_and_linear_decay(tmp_path):
     """The schedule warms up over the first 10 % of the steps, then falls linearly to 0; the model learns."""
     arrays, y = egemaps_data(120)
     train, val = egemaps_sets(arrays, y, np.arange(80), np.arange(80, 120))
-    cfg = FitConfig(epochs=10, batch_size=8, lr=3e-3, optimizer="adamw", weight_decay=0.01, schedule="warmup_linear",
-                    patience=None, monitor="val_acc", enable_progress_bar=False)
+    cfg = FitConfig(
+        epochs=10,
+        batch_size=8,
+        lr=3e-3,
+        optimizer="adamw",
+        weight_decay=0.01,
+        schedule="warmup_linear",
+        patience=None,
+        monitor="val_acc",
+        enable_progress_bar=False,
+    )
     result = fit(get_model("egemaps_mlp", C), train, val, C, cfg, tmp_path / "w")
     assert result.best_score > 0.6  # chance 1/C
     module = EmotionClassifier(get_model("egemaps_mlp", C), C, lr=1.0, optimizer="adamw", schedule="warmup_linear")

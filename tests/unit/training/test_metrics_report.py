@@ -59,10 +59,13 @@ def test_summarise_folds_gives_mean_std_and_summed_confusion():
 def _run_dir(tmp_path):
     rng = np.random.default_rng(2)
     run = tmp_path / "run"
-    metrics = {"protocol": "IEMOCAP 5-fold leave-one-session-out", "label_set": {"name": "iemocap4", "classes": CLASSES},
-               "split": {"kind": "leave-one-session-out", "folds": 5},
-               "leakage": "No speaker appears in both training and test data of a fold.",
-               "curves": {"frame": ["frame/fold0/metrics.csv"]}}
+    metrics = {
+        "protocol": "IEMOCAP 5-fold leave-one-session-out",
+        "label_set": {"name": "iemocap4", "classes": CLASSES},
+        "split": {"kind": "leave-one-session-out", "folds": 5},
+        "leakage": "No speaker appears in both training and test data of a fold.",
+        "curves": {"frame": ["frame/fold0/metrics.csv"]},
+    }
     for key in ("frame", "audio", "text", "fusion", "audio_text"):
         folds = []
         for _ in range(2):
@@ -71,10 +74,16 @@ def _run_dir(tmp_path):
         metrics[key] = summarise_folds(folds)
     (run / "frame" / "fold0").mkdir(parents=True)
     (run / "fusion" / "logs" / "version_0").mkdir(parents=True)
-    epochs = pd.DataFrame({"epoch": [0, 0, 1, 1, 2, 2], "step": range(6),
-                           "train_loss": [1.3, None, 1.0, None, 0.8, None],
-                           "val_loss": [None, 1.35, None, 1.1, None, 1.0],
-                           "val_acc": [None, 0.4, None, 0.5, None, 0.55], "val_ua": [None, 0.38, None, 0.47, None, 0.5]})
+    epochs = pd.DataFrame(
+        {
+            "epoch": [0, 0, 1, 1, 2, 2],
+            "step": range(6),
+            "train_loss": [1.3, None, 1.0, None, 0.8, None],
+            "val_loss": [None, 1.35, None, 1.1, None, 1.0],
+            "val_acc": [None, 0.4, None, 0.5, None, 0.55],
+            "val_ua": [None, 0.38, None, 0.47, None, 0.5],
+        }
+    )
     epochs.to_csv(run / "frame" / "fold0" / "metrics.csv", index=False)
     epochs.to_csv(run / "fusion" / "logs" / "version_0" / "metrics.csv", index=False)
     (run / "metrics.json").write_text(json.dumps(metrics))

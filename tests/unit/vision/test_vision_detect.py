@@ -9,6 +9,10 @@ import sys
 
 import numpy as np
 import pytest
+
+from emorec.vision import Face, HaarFaceDetector, VisionUnavailable, best_available_detector, iou
+from emorec.vision.detector import ANCHORS, decode, ssd_anchors, weighted_nms
+from emorec.vision.geometry import letterbox
 from support.vision_media import (
     CREMAD_CLIP,
     RAVDESS_AV,
@@ -19,10 +23,6 @@ from support.vision_media import (
     segment,
     side_by_side,
 )
-
-from emorec.vision import Face, HaarFaceDetector, VisionUnavailable, best_available_detector, iou
-from emorec.vision.detector import ANCHORS, decode, ssd_anchors, weighted_nms
-from emorec.vision.geometry import letterbox
 
 
 def test_anchor_counts_match_the_models():

@@ -8,6 +8,9 @@ import math
 import cv2
 import numpy as np
 import pytest
+
+from emorec.vision import Face, aligned_face, eye_centres, mouth_opening
+from emorec.vision.geometry import SquareCrop, crop_square
 from support.vision_media import (
     CREMAD_CLIP,
     RAVDESS_AV,
@@ -18,9 +21,6 @@ from support.vision_media import (
     require_file,
     segment,
 )
-
-from emorec.vision import Face, aligned_face, eye_centres, mouth_opening
-from emorec.vision.geometry import SquareCrop, crop_square
 
 
 def test_square_crop_maps_a_drawn_point_both_ways():
@@ -121,9 +121,9 @@ def test_aligned_crop_of_a_rotated_frame_matches_the_upright_one(shared_data, de
         mesh_tilt = aligned_face(tilted_rgb, tilted, 112, landmarks=lm_tilt)
         kp_up, kp_tilt = aligned_face(rgb, upright, 112), aligned_face(tilted_rgb, tilted, 112)
         box = [round(v) for v in tilted.box]
-        unaligned = cv2.resize(tilted_rgb[box[1]:box[3], box[0]:box[2]], (112, 112), interpolation=cv2.INTER_AREA)
+        unaligned = cv2.resize(tilted_rgb[box[1] : box[3], box[0] : box[2]], (112, 112), interpolation=cv2.INTER_AREA)
         box = [round(v) for v in upright.box]
-        unaligned_up = cv2.resize(rgb[box[1]:box[3], box[0]:box[2]], (112, 112), interpolation=cv2.INTER_AREA)
+        unaligned_up = cv2.resize(rgb[box[1] : box[3], box[0] : box[2]], (112, 112), interpolation=cv2.INTER_AREA)
         assert _difference(mesh_up, mesh_tilt) < 8  # about 2 is what rotating the frame itself costs
         assert _difference(kp_up, kp_tilt) < 0.7 * _difference(unaligned_up, unaligned)
         level = detector("short").detect(mesh_tilt)

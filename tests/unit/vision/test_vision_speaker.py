@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.vision_media import RAVDESS_AV, detector, landmarker, ravdess, require_blazeface, side_by_side
 
 from emorec.vision import EnergyCurve, Face, Track, active_speaker, track_faces
 from emorec.vision.speaker import correlation
+from support.vision_media import RAVDESS_AV, detector, landmarker, ravdess, require_blazeface, side_by_side
 
 
 def test_energy_curve_follows_a_tone_burst():

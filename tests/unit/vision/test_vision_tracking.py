@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.vision_media import RAVDESS_AV, detector, ravdess, require_blazeface, side_by_side
 
 from emorec.vision import Face, Track, link_detections, track_faces
+from support.vision_media import RAVDESS_AV, detector, ravdess, require_blazeface, side_by_side
 
 
 def _face(cx: float, cy: float, side: float = 100.0) -> Face:
