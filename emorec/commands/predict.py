@@ -200,97 +200,143 @@ def _print(frames, results, many: bool, as_json: bool, as_csv: bool) -> None:
             typer.echo(_table(df.drop(columns="file")) if len(df) else "  (no segments)")
 
 
+OPTIONS = {
+    "inputs": typer.Argument(..., help="Video files, directories of videos, or glob patterns ('clips/*.mp4')."),
+    "model": typer.Option(..., "--model", help="Bundle written by emorec export (directory or .zip)."),
+    "subtitles": typer.Option(
+        None,
+        "--subtitles",
+        help="Subtitles (.srt/.vtt) of the video: one cue = one utterance with its text. "
+        "With several videos: a directory of <video stem>.srt files.",
+    ),
+    "transcript": typer.Option(
+        None, "--transcript", help="Transcript .json/.csv with start, end, text[, side] (instead of subtitles)."
+    ),
+    "window": typer.Option(None, "--window", help="Fixed windows of this many seconds instead of speech detection."),
+    "audio": typer.Option(
+        None,
+        "--audio",
+        help="A separate audio file on the video's time line (e.g. an IEMOCAP dialog wav); one video only.",
+    ),
+    "speaker_side": typer.Option("auto", "--speaker-side", help="auto (from the faces), left, right or full."),
+    "no_face_check": typer.Option(
+        False, "--no-face-check", help="Use the frame model even on frames where no face is detected."
+    ),
+    "as_json": typer.Option(False, "--json", help="Print JSON instead of a table."),
+    "as_csv": typer.Option(False, "--csv", help="Print CSV instead of a table."),
+    "out": typer.Option(
+        None, "--out", help="Also write per-video JSON, CSV, timeline PNG and labelled frames here (and summary.csv)."
+    ),
+    "asr": typer.Option(
+        "auto",
+        "--asr",
+        help="Speech recognition for videos without subtitles: auto (when the bundle reads text), on, off.",
+    ),
+    "language": typer.Option(None, "--language", help="Language of the speech (e.g. en); detected when not given."),
+    "vad": typer.Option("auto", "--vad", help="Speech detection: auto (Silero when installed), silero, energy."),
+    "weights": typer.Option(
+        None, "--weights", help="Pooling fusion weights per modality, e.g. frame=1,audio=1,text=0.5."
+    ),
+}
+
+
+def _run(
+    inputs,
+    model,
+    subtitles,
+    transcript,
+    window,
+    audio,
+    speaker_side,
+    no_face_check,
+    as_json,
+    as_csv,
+    out,
+    asr,
+    language,
+    vad,
+    weights,
+) -> None:
+    import pandas as pd
+
+    from emorec.commands.common import fail
+
+    cues = _check_options(as_json, as_csv, subtitles, transcript, speaker_side, window, audio)
+    if asr not in ("auto", "on", "off") or vad not in ("auto", "silero", "energy"):
+        fail(f"--asr must be auto, on or off and --vad auto, silero or energy (got {asr!r}, {vad!r})")
+    files, problems = expand_inputs(inputs)
+    for p in problems:
+        typer.echo(f"error: {p}", err=True)
+    if not files:
+        fail("no input videos")
+    recognizer = _load(model, parse_weights(weights))
+    many = len(files) > 1
+    if many and cues is not None and not cues.is_dir():
+        fail(
+            "--subtitles/--transcript FILE applies to one video; for several videos give a directory of <video stem>.srt"
+        )
+    if many and audio is not None:
+        fail("--audio applies to one video")
+    frames, results, failed = _predict_all(
+        recognizer,
+        files,
+        cues,
+        transcript is not None,
+        out,
+        window=window,
+        speaker_side=speaker_side,
+        require_face=not no_face_check,
+        audio=audio,
+        asr=asr,
+        language=language,
+        vad=vad,
+    )
+    _print(frames, results, many, as_json, as_csv)
+    if out is not None and frames:
+        pd.concat(frames, ignore_index=True).to_csv(Path(out) / "summary.csv", index=False)
+        typer.echo(f"wrote results for {len(results)} video(s) to {out}", err=True)
+    if failed or problems:
+        typer.echo(f"{len(failed) + len(problems)} input(s) failed, {len(results)} done", err=True)
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    o = OPTIONS
+
     @app.command("predict")
     def predict(
-        inputs: list[str] = typer.Argument(
-            ..., help="Video files, directories of videos, or glob patterns ('clips/*.mp4')."
-        ),
-        model: Path = typer.Option(..., "--model", help="Bundle written by emorec export (directory or .zip)."),
-        subtitles: Path | None = typer.Option(
-            None,
-            "--subtitles",
-            help="Subtitles (.srt/.vtt) of the video: one cue = one utterance with its text. With several videos: a directory of <video stem>.srt files.",
-        ),
-        transcript: Path | None = typer.Option(
-            None, "--transcript", help="Transcript .json/.csv with start, end, text[, side] (instead of subtitles)."
-        ),
-        window: float | None = typer.Option(
-            None, "--window", help="Fixed windows of this many seconds instead of speech detection."
-        ),
-        audio: Path | None = typer.Option(
-            None,
-            "--audio",
-            help="A separate audio file on the video's time line (e.g. an IEMOCAP dialog wav); one video only.",
-        ),
-        speaker_side: str = typer.Option(
-            "auto", "--speaker-side", help="auto (half with the largest face), left, right or full."
-        ),
-        no_face_check: bool = typer.Option(
-            False, "--no-face-check", help="Use the frame model even on frames where no face is detected."
-        ),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-        as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
-        out: Path | None = typer.Option(
-            None,
-            "--out",
-            help="Also write per-video JSON, CSV, timeline PNG and labelled middle frames here (and summary.csv).",
-        ),
-        asr: str = typer.Option(
-            "auto",
-            "--asr",
-            help="Speech recognition for videos without subtitles: auto (when the bundle reads text), on, off.",
-        ),
-        language: str | None = typer.Option(
-            None, "--language", help="Language of the speech (e.g. en); detected when not given."
-        ),
-        vad: str = typer.Option(
-            "auto", "--vad", help="Speech detection: auto (Silero when installed), silero, energy."
-        ),
-        weights: str | None = typer.Option(
-            None, "--weights", help="Pooling fusion weights per modality, e.g. frame=1,audio=1,text=0.5."
-        ),
+        inputs: list[str] = o["inputs"],
+        model: Path = o["model"],
+        subtitles: Path | None = o["subtitles"],
+        transcript: Path | None = o["transcript"],
+        window: float | None = o["window"],
+        audio: Path | None = o["audio"],
+        speaker_side: str = o["speaker_side"],
+        no_face_check: bool = o["no_face_check"],
+        as_json: bool = o["as_json"],
+        as_csv: bool = o["as_csv"],
+        out: Path | None = o["out"],
+        asr: str = o["asr"],
+        language: str | None = o["language"],
+        vad: str = o["vad"],
+        weights: str | None = o["weights"],
     ) -> None:
         """Recognise the emotion of each utterance in videos: one row per segment with per-class probabilities
         and the modalities used."""
-        import pandas as pd
-
-        from emorec.commands.common import fail
-
-        cues = _check_options(as_json, as_csv, subtitles, transcript, speaker_side, window, audio)
-        files, problems = expand_inputs(inputs)
-        for p in problems:
-            typer.echo(f"error: {p}", err=True)
-        if not files:
-            fail("no input videos")
-        if asr not in ("auto", "on", "off") or vad not in ("auto", "silero", "energy"):
-            fail(f"--asr must be auto, on or off and --vad auto, silero or energy (got {asr!r}, {vad!r})")
-        recognizer = _load(model, parse_weights(weights))
-        many = len(files) > 1
-        if many and cues is not None and not cues.is_dir():
-            fail(
-                "--subtitles/--transcript FILE applies to one video; for several videos give a directory holding <video stem>.srt"
-            )
-        if many and audio is not None:
-            fail("--audio applies to one video")
-        frames, results, failed = _predict_all(
-            recognizer,
-            files,
-            cues,
-            transcript is not None,
+        _run(
+            inputs,
+            model,
+            subtitles,
+            transcript,
+            window,
+            audio,
+            speaker_side,
+            no_face_check,
+            as_json,
+            as_csv,
             out,
-            window=window,
-            speaker_side=speaker_side,
-            require_face=not no_face_check,
-            audio=audio,
-            asr=asr,
-            language=language,
-            vad=vad,
+            asr,
+            language,
+            vad,
+            weights,
         )
-        _print(frames, results, many, as_json, as_csv)
-        if out is not None and frames:
-            pd.concat(frames, ignore_index=True).to_csv(Path(out) / "summary.csv", index=False)
-            typer.echo(f"wrote results for {len(results)} video(s) to {out}", err=True)
-        if failed or problems:
-            typer.echo(f"{len(failed) + len(problems)} input(s) failed, {len(results)} done", err=True)
-            raise typer.Exit(1)

@@ -73,27 +73,7 @@ def read(root: str | os.PathLike, *, modalities=("audio", "av", "video"), channe
             problems.append(Problem(str(path), 0, f"duplicate: same name as {first_path[path.stem]}"))
             continue
         first_path[path.stem] = path
-        kind = MODALITIES[modality]
-        number = int(actor)
-        found[path.stem] = (
-            (number, path.stem),
-            Utterance(
-                utt_id=path.stem,
-                corpus=CORPUS,
-                label=EMOTIONS[emo],
-                text=STATEMENTS[stmt],
-                speaker=f"Actor_{actor}",
-                group=actor,
-                dialog=path.stem,
-                gender="M" if number % 2 else "F",
-                side="full",
-                scripted=True,
-                script=f"statement{stmt}",
-                video_path=str(path) if kind in ("av", "video") else "",
-                audio_path=str(path) if kind in ("av", "audio") else "",
-                sentence_wav=str(path) if kind == "audio" else "",
-            ),
-        )
+        found[path.stem] = ((int(actor), path.stem), _utterance(path, MODALITIES[modality], emo, stmt, actor))
     utterances = [u for _, u in sorted(found.values(), key=lambda kv: kv[0])]
     for i, u in enumerate(utterances):
         u.order = i
@@ -145,3 +125,23 @@ def _parse(path: Path, problems: list[Problem]) -> tuple[str, ...] | None:
         problems.append(Problem(str(path), 0, f"name: actor {actor} in folder {path.parent.name}"))
         return None
     return modality, voc, emo, inten, stmt, rep, actor
+
+
+def _utterance(path: Path, kind: str, emo: str, stmt: str, actor: str) -> Utterance:
+    number = int(actor)
+    return Utterance(
+        utt_id=path.stem,
+        corpus=CORPUS,
+        label=EMOTIONS[emo],
+        text=STATEMENTS[stmt],
+        speaker=f"Actor_{actor}",
+        group=actor,
+        dialog=path.stem,
+        gender="M" if number % 2 else "F",
+        side="full",
+        scripted=True,
+        script=f"statement{stmt}",
+        video_path=str(path) if kind in ("av", "video") else "",
+        audio_path=str(path) if kind in ("av", "audio") else "",
+        sentence_wav=str(path) if kind == "audio" else "",
+    )

@@ -13,57 +13,33 @@ recording are decoded once; each model runs over all segments in batches; the fu
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from emorec.inference.frames import SideFinder, convert_array, decode_segment_frames
+from emorec.inference.frames import SideFinder, convert_array
 from emorec.inference.fuse import Fuser
 from emorec.inference.media import (
     MediaError,
     MediaInfo,
     WholeFiles,
-    all_samples,
     mono_at,
     open_track,
     probe_media,
-    segment_samples,
 )
+from emorec.inference.passes import ModalityPasses, is_silent
 from emorec.inference.results import SegmentPrediction, VideoResult
 from emorec.inference.runners import RUNNERS
-from emorec.inference.segment import Segment, VadConfig, clip_to_duration, fixed_windows, read_segments_file
+from emorec.inference.segment import Segment, VadConfig, read_segments_file
+from emorec.inference.segmenter import ASR_MODES, Segmenter, SpeechOptions
 from emorec.inputs import MODALITIES
 
 SPEAKER_SIDES = ("auto", "left", "right", "full")
-ASR_MODES = ("auto", "on", "off")
 
 
-@dataclass
-class SpeechOptions:
-    asr: str = "auto"
-    language: str | None = None
-    vad: str = "auto"
-    detected_language: str | None = None
-
-
-SILENCE_DBFS = -60.0  # a window whose loudest 50 ms stay below this holds no speech
-FALLBACK_WINDOW_S = 5.0  # no transcript and no speech found (or no audio track): windows of this length
 DEFAULT_SR = 16000
 
 
-def is_silent(samples: np.ndarray, sr: int = 16000, threshold_dbfs: float = SILENCE_DBFS) -> bool:
-    """True when even the loudest 50 ms of the window stay below `threshold_dbfs` (digital or near silence)."""
-    x = np.asarray(samples, dtype=np.float64)
-    if len(x) == 0:
-        return True
-    hop = max(1, int(0.05 * sr))
-    n = max(1, len(x) // hop)
-    power = np.square(x[: n * hop]).reshape(n, -1).mean(axis=1) if len(x) >= hop else np.array([np.square(x).mean()])
-    return 10 * np.log10(float(power.max()) + 1e-20) < threshold_dbfs
-
-
-class Recognizer:
+class Recognizer(ModalityPasses):
     """A loaded bundle ready to label videos, segments or single utterances."""
 
     def __init__(
@@ -93,8 +69,7 @@ class Recognizer:
         if fusion_weights:
             self.fuser.set_weights(fusion_weights)
         self.vad = vad or VadConfig()
-        self.asr_model, self.asr_threads = asr_model, asr_threads
-        self._transcribers: dict = {}
+        self.segmenter = Segmenter(self.sample_rate, self.vad, "text" in self.runners, asr_model, asr_threads)
         self._sides = None
         self.last_timings: dict[str, float] = {}
 
@@ -165,7 +140,7 @@ class Recognizer:
             raise MediaError(audio, "no readable audio")
         timings["audio_decode"] = time.perf_counter() - t0
         try:
-            segments, how, warnings = self._segments(info, cues, cue_segments, window, track, timings, speech)
+            segments, how, warnings = self.segmenter.segments(info, cues, cue_segments, window, track, timings, speech)
             result = self._predict(path, info, segments, speaker_side, track=track, require_face=require_face)
         finally:
             if track is not None:
@@ -176,62 +151,6 @@ class Recognizer:
         result.timings.update(timings)
         self.last_timings = dict(result.timings)
         return result
-
-    def _segments(
-        self, info: MediaInfo, cues, cue_segments, window, track, timings, speech: SpeechOptions
-    ) -> tuple[list[Segment], str, list[str]]:
-        """(segments, how they were found, warnings): cues, fixed windows, or detected speech (with its words)."""
-        if cue_segments is not None:
-            segments = clip_to_duration(cue_segments, info.duration)
-            how = "subtitles" if Path(cues).suffix.lower() in (".srt", ".vtt") else "transcript"
-            warnings = [] if segments else [f"{cues}: no cue falls inside the video's {info.duration:.1f} s"]
-            return segments, how, warnings
-        if window is not None:
-            return fixed_windows(info.duration, float(window)), "window", []
-        t0 = time.perf_counter()
-        samples = all_samples(track) if track is not None else np.zeros(0, np.float32)
-        timings["audio_decode"] += time.perf_counter() - t0
-        segments, how, warnings = self._speech(samples, speech, timings) if len(samples) else ([], "speech", [])
-        if segments:
-            return segments, how, warnings
-        why = "no audio track" if track is None else "no speech detected"
-        return (
-            fixed_windows(info.duration, FALLBACK_WINDOW_S),
-            "fallback-window",
-            warnings + [f"{why}; used {FALLBACK_WINDOW_S:g} s windows"],
-        )
-
-    def _speech(self, samples, speech: SpeechOptions, timings) -> tuple[list[Segment], str, list[str]]:
-        """Speech segments and, when the words are wanted, their transcript (see emorec.speech)."""
-        from emorec.speech import MissingPackageError, detect_speech, transcribe_speech
-
-        warnings: list[str] = []
-        t0 = time.perf_counter()
-        wants_words = speech.asr == "on" or (speech.asr == "auto" and "text" in self.runners)
-        if wants_words:
-            try:
-                transcriber = self.transcriber(speech.language)
-            except MissingPackageError as e:
-                if speech.asr == "on":
-                    raise
-                warnings.append(f"no speech recognition ({e}); segments carry no text")
-            else:
-                found = transcribe_speech(samples, self.sample_rate, transcriber, self.vad, speech.vad)
-                timings["asr"] = time.perf_counter() - t0
-                speech.detected_language = found.language
-                warnings += [found.note] if found.note else []
-                return found.segments, f"asr ({found.vad_method})", warnings
-        found = detect_speech(samples, self.sample_rate, self.vad, speech.vad)
-        timings["vad"] = time.perf_counter() - t0
-        return found.segments, f"speech ({found.method})", warnings + ([found.note] if found.note else [])
-
-    def transcriber(self, language: str | None = None):
-        """The speech recogniser, loaded once per language setting."""
-        from emorec.speech import Transcriber
-
-        if language not in self._transcribers:
-            self._transcribers[language] = Transcriber(self.asr_model, language=language, threads=self.asr_threads)
-        return self._transcribers[language]
 
     def predict_segments(
         self, path, segments, speaker_side: str = "auto", require_face: bool = False, audio=None
@@ -350,95 +269,3 @@ class Recognizer:
             middle_frames=previews,
             frame_width=info.width,
         )
-
-    def _frame_probs(self, path, segments, speaker_side, require_face, per, sides, timings, warnings, track, boxes):
-        runner = self.runners.get("frame")
-        t = time.perf_counter()
-        frames, err = decode_segment_frames(path, segments, runner)
-        timings["decode"] = time.perf_counter() - t
-        if err:
-            warnings.append(err)
-        t = time.perf_counter()
-        if runner is not None and runner.kind.name == "faces":
-            crops, idx, faceless = self._face_crops(
-                runner, segments, frames, speaker_side, require_face, sides, track, boxes
-            )
-        else:
-            crops, idx, faceless = self._half_crops(runner, segments, frames, speaker_side, require_face, sides)
-        if faceless:
-            warnings.append(f"{faceless} segment(s) without a detected face: frame model not used for them")
-        timings["crops"] = time.perf_counter() - t
-        if crops:
-            for i, row in zip(idx, runner.run(crops, timings)):
-                per[i]["frame"] = row
-        return [got.preview if got is not None else None for got in frames]
-
-    def _half_crops(self, runner, segments, frames, speaker_side, require_face, sides):
-        """The training crop of each segment's frames; the side from the largest face (Haar) when not given."""
-        crops, idx, faceless = [], [], 0
-        for i, (seg, got) in enumerate(zip(segments, frames)):
-            if got is None:
-                continue
-            sides[i], face = self.side_finder.resolve(got.preview, seg.side or speaker_side, look=require_face)
-            if runner is None:
-                continue
-            c, found = runner.crops(got.model, sides[i])
-            if require_face and (face is False or (found is not None and not all(found))):
-                faceless += 1
-                continue
-            crops.append(c)
-            idx.append(i)
-        return crops, idx, faceless
-
-    def _face_crops(self, runner, segments, frames, speaker_side, require_face, sides, track, boxes):
-        """The active speaker's aligned face per segment (lip motion with the segment's audio energy)."""
-        from emorec.vision import EnergyCurve
-
-        crops, idx, faceless = [], [], 0
-        for i, (seg, got) in enumerate(zip(segments, frames)):
-            if got is None:
-                continue
-            side = seg.side or (speaker_side if speaker_side != "auto" else "full")
-            y = segment_samples(track, seg.start, seg.end, i) if track is not None else None
-            energy = (
-                EnergyCurve.from_samples(y, self.sample_rate, start_time=seg.start)
-                if y is not None and len(y)
-                else None
-            )
-            crop = runner.kind.face_crop(got.model, side, got.times, energy)
-            sides[i], boxes[i] = side, (list(crop.box) if crop.box else None)
-            if require_face and not crop.found:
-                faceless += 1
-                continue
-            crops.append(crop.image[None])
-            idx.append(i)
-        return crops, idx, faceless
-
-    def _audio_probs(self, track, segments, per, timings, warnings) -> None:
-        runner = self.runners["audio"]
-        t = time.perf_counter()
-        windows, idx, silent = [], [], 0
-        for i, seg in enumerate(segments):
-            w = segment_samples(track, seg.start, seg.end, i)
-            if w is not None and is_silent(w):
-                silent += 1  # silence is not an emotion: no voice label for it
-            elif w is not None:
-                windows.append(w)
-                idx.append(i)
-        if silent:
-            warnings.append(
-                f"{silent} segment(s) without sound (below {SILENCE_DBFS:g} dBFS): voice model not used for them"
-            )
-        timings["audio_windows"] = time.perf_counter() - t
-        if windows:
-            for i, row in zip(idx, runner.run(windows, warnings, timings)):
-                per[i]["audio"] = row
-
-    def _text_probs(self, segments, per, timings) -> None:
-        runner = self.runners["text"]
-        cleaned = [runner.clean(s.text) for s in segments]
-        idx = [i for i, c in enumerate(cleaned) if c]  # empty after cleaning: no text input, as in training
-        if idx:
-            texts = [cleaned[i] for i in idx]
-            for i, row in zip(idx, runner.run(texts, runner.contexts(texts), timings)):
-                per[i]["text"] = row

@@ -47,24 +47,8 @@ def build_untrained_bundle(
 
     pp = PreprocessConfig(**(preprocess or {}))
     torch.manual_seed(seed)
-    classes, c = list(classes), len(classes)
-    models: dict[str, tuple] = {}
-    for key, arch in (("frame", frame), ("audio", audio), ("text", text)):
-        if arch:
-            kw = dict((kwargs or {}).get(key) or ({"encoder": pp.tokenizer} if arch == "text" else {}))
-            kind = pp.input((inputs or {}).get(key) or model_spec(arch).input_kind)
-            kind = kind.with_stats(_untrained_stats(kind))
-            models[key] = (
-                get_model(arch, c, **kw),
-                ModelMeta(
-                    name=arch,
-                    modality=key,
-                    num_classes=c,
-                    kwargs=kw,
-                    classes=classes,
-                    input=kind.meta().model_dump(mode="json"),
-                ),
-            )
+    classes = list(classes)
+    models = _unimodal(pp, {"frame": frame, "audio": audio, "text": text}, kwargs or {}, inputs or {}, classes)
     uni = [m for m in MODALITIES if m in models]
     if fusions is None:
         fusions = {"fusion": uni} if len(uni) >= 2 else {}
@@ -72,17 +56,15 @@ def build_untrained_bundle(
             fusions["audio_text"] = ["audio", "text"]
     for key, mods in fusions.items():
         kw = {**((kwargs or {}).get("fusion") or {}), "num_modalities": len(mods)}
-        models[key] = (
-            get_model("fusion_transformer", c, **kw),
-            ModelMeta(
-                name="fusion_transformer",
-                modality="fusion",
-                num_classes=c,
-                kwargs=kw,
-                classes=classes,
-                input={"modalities": list(mods)},
-            ),
+        meta = ModelMeta(
+            name="fusion_transformer",
+            modality="fusion",
+            num_classes=len(classes),
+            kwargs=kw,
+            classes=classes,
+            input={"modalities": list(mods)},
         )
+        models[key] = (get_model("fusion_transformer", len(classes), **kw), meta)
     out = Path(out)
     fields = {k: v for k, v in pp.model_dump(mode="json").items() if k not in LOCAL_FIELDS}
     write_bundle(out, models, classes, label_set="untrained", extra={"preprocess": fields})
@@ -90,3 +72,22 @@ def build_untrained_bundle(
     info["untrained"] = True  # random weights: predictions carry no meaning
     (out / BUNDLE_FILE).write_text(json.dumps(info, indent=2) + "\n")
     return out
+
+
+def _unimodal(pp, archs: dict, kwargs: dict, inputs: dict, classes: list[str]) -> dict[str, tuple]:
+    models = {}
+    for key, arch in archs.items():
+        if arch:
+            kw = dict(kwargs.get(key) or ({"encoder": pp.tokenizer} if arch == "text" else {}))
+            kind = pp.input(inputs.get(key) or model_spec(arch).input_kind)
+            kind = kind.with_stats(_untrained_stats(kind))
+            meta = ModelMeta(
+                name=arch,
+                modality=key,
+                num_classes=len(classes),
+                kwargs=kw,
+                classes=classes,
+                input=kind.meta().model_dump(mode="json"),
+            )
+            models[key] = (get_model(arch, len(classes), **kw), meta)
+    return models

@@ -141,20 +141,42 @@ def _write_store(
         for old in (store / SHARDS).glob("*.npz"):
             old.unlink()
     (store / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
-
     units = plan_units(utterances)
     todo = [
         (k, rows)
         for k, rows in units
         if not shard_matches(store / SHARDS / shard_name(k), rows, [ids[r] for r in rows])
     ]
-    done_before = sum(len(rows) for k, rows in units) - sum(len(rows) for _, rows in todo)
+    tasks = _tasks(utterances, config, store, todo, workers)
+    done_before = sum(len(rows) for _, rows in units) - sum(len(rows) for _, rows in todo)
+    _work(tasks, workers, len(ids), done_before, progress)
+    manifest, infos = consolidate(store, config, manifest_base(utterances), units)
+    summary = make_summary(
+        manifest,
+        config,
+        infos,
+        store=store,
+        units=len(units),
+        units_now=len(tasks),
+        utterances_now=sum(len(t.rows) for t in tasks),
+        seconds=time.perf_counter() - started,
+        workers=workers,
+        reader_problems=reader_problems,
+    )
+    write_json(store / "summary.json", summary)
+    (store / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+    (store / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S") + "\n", encoding="utf-8")
+    shutil.rmtree(store / SHARDS, ignore_errors=True)
+    return FeatureStore.open(store)
+
+
+def _tasks(utterances: list[Utterance], config: PreprocessConfig, store: Path, todo, workers: int) -> list[UnitTask]:
     cfg_dump = config.model_dump(mode="json")
     contexts = None
     if config.text_context > 0 and "text" in config.modalities:
         ctx = dialogue_context(utterances, config.text_context, speaker_tags=config.context_speaker_tags)
         contexts = [ctx[u.utt_id] for u in utterances]
-    tasks = [
+    return [
         UnitTask(
             key=k,
             rows=rows,
@@ -166,8 +188,12 @@ def _write_store(
         )
         for k, rows in todo
     ]
+
+
+def _work(tasks: list[UnitTask], workers: int, total: int, done_before: int, progress: bool) -> None:
+    """Run the units with one progress bar; each file's problems are told once."""
     bar = tqdm(
-        total=len(ids),
+        total=total,
         initial=done_before,
         unit="utt",
         desc="preprocess",
@@ -175,6 +201,7 @@ def _write_store(
         disable=not progress,
         dynamic_ncols=True,
         smoothing=0.1,
+        leave=False,
     )
     warned: set[str] = set()
     try:
@@ -186,26 +213,6 @@ def _write_store(
             bar.update(res["n"])
     finally:
         bar.close()
-    worked = time.perf_counter() - started
-
-    manifest, infos = consolidate(store, config, manifest_base(utterances), units)
-    summary = make_summary(
-        manifest,
-        config,
-        infos,
-        store=store,
-        units=len(units),
-        units_now=len(tasks),
-        utterances_now=sum(len(t.rows) for t in tasks),
-        seconds=worked,
-        workers=workers,
-        reader_problems=reader_problems,
-    )
-    write_json(store / "summary.json", summary)
-    (store / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
-    (store / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S") + "\n", encoding="utf-8")
-    shutil.rmtree(store / SHARDS, ignore_errors=True)
-    return FeatureStore.open(store)
 
 
 def _check_inputs(utterances: list[Utterance], config: PreprocessConfig) -> None:

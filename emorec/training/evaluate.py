@@ -74,46 +74,32 @@ def evaluate_run(
     corpus_options: dict | None = None,
     workers: int = 1,
 ) -> dict:
-    from emorec.training.metrics import classification_metrics, summarise_folds
+    from emorec.training.metrics import summarise_folds
     from emorec.training.report import write_report
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
+    if cfg.pooled:
+        raise ValueError(
+            f"{run_dir}: its recognisers were trained on corpora of their own; evaluate one of them "
+            f"through its own run, or export the bundle and predict"
+        )
     folds_trained = (
         sorted(p.name for p in (run_dir / "folds").iterdir() if p.is_dir()) if (run_dir / "folds").exists() else []
     )
     if not folds_trained:
         raise FileNotFoundError(f"{run_dir} holds no trained folds (folds/<name>/)")
     ecfg = cfg.model_copy(update={"corpus": CorpusConfig(name=corpus, root=root, options=corpus_options or {})})
-    store = load_store(ecfg.preprocess_config(), workers=workers)
     label_set = get_label_set(cfg.label_set)
-    data = ModalityData.from_store(store, label_set)
-    classes = list(label_set.classes)
-
-    if split == "all":
-        tests = {f: (list(data.order), "every utterance of the evaluated root") for f in folds_trained}
-    else:
-        spec = cfg.split if split == "config" else SplitSpec(kind=split)
-        tests = {
-            f.name: (f.test, f.leakage.statement) for f in make_folds(data.utterances, spec) if f.name in folds_trained
-        }
-        if not tests:
-            raise ValueError(f"split {split!r} on {root} has no fold named like the run's folds {folds_trained}")
-    per_fold, rows = {}, []
-    for fold, (test_ids, _) in tests.items():
-        probs = predict_fold(run_dir, fold, data, test_ids)
-        per_fold[fold] = {}
-        for key, df in probs.items():
-            if len(df):
-                pred = df[[f"p_{c}" for c in classes]].to_numpy().argmax(1)
-                per_fold[fold][key] = classification_metrics(data.labels_of(df.utt_id), pred, classes)
-                rows.append(df.assign(fold=fold, model=key, pred=[classes[i] for i in pred]))
+    data = ModalityData.from_store(load_store(ecfg.preprocess_config(), workers=workers), label_set)
+    tests = _test_sets(cfg, data, split, folds_trained, root)
+    per_fold, rows = _score(run_dir, tests, data, list(label_set.classes))
     out = Path(out) if out else run_dir / f"eval-{corpus}-{split}"
     out.mkdir(parents=True, exist_ok=True)
     metrics = {
         "protocol": f"evaluation of {run_dir} on {corpus} at {root} (split: {split})",
         "experiment": cfg.name,
-        "label_set": {"name": label_set.name, "classes": classes},
+        "label_set": {"name": label_set.name, "classes": list(label_set.classes)},
         "split": {"kind": split, "folds": list(tests)},
         "leakage": [f"{f}: {s}" for f, (_, s) in tests.items()],
         "utterances": len(data.utterances),
@@ -126,3 +112,30 @@ def evaluate_run(
         pd.concat(rows, ignore_index=True).to_parquet(out / "predictions.parquet", index=False)
     write_report(out)
     return metrics
+
+
+def _test_sets(cfg, data, split: str, folds_trained: list[str], root) -> dict[str, tuple[list[str], str]]:
+    """Fold name -> (test utterance ids, leakage statement) on the evaluated corpus."""
+    if split == "all":
+        return {f: (list(data.order), "every utterance of the evaluated root") for f in folds_trained}
+    spec = cfg.split if split == "config" else SplitSpec(kind=split)
+    tests = {
+        f.name: (f.test, f.leakage.statement) for f in make_folds(data.utterances, spec) if f.name in folds_trained
+    }
+    if not tests:
+        raise ValueError(f"split {split!r} on {root} has no fold named like the run's folds {folds_trained}")
+    return tests
+
+
+def _score(run_dir: Path, tests: dict, data, classes: list[str]):
+    from emorec.training.metrics import classification_metrics
+
+    per_fold, rows = {}, []
+    for fold, (test_ids, _) in tests.items():
+        per_fold[fold] = {}
+        for key, df in predict_fold(run_dir, fold, data, test_ids).items():
+            if len(df):
+                pred = df[[f"p_{c}" for c in classes]].to_numpy().argmax(1)
+                per_fold[fold][key] = classification_metrics(data.labels_of(df.utt_id), pred, classes)
+                rows.append(df.assign(fold=fold, model=key, pred=[classes[i] for i in pred]))
+    return per_fold, rows

@@ -156,24 +156,33 @@ def fit(
     labels = dataset_labels(train_ds)
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(f"fit: training labels must be in [0, {num_classes}), got [{labels.min()}, {labels.max()}]")
-    weights = class_weights_for(labels, num_classes) if cfg.balance == "weighted_loss" else None
-    module = (
-        model
-        if isinstance(model, EmotionClassifier)
-        else EmotionClassifier(
-            model,
-            num_classes,
-            lr=cfg.lr,
-            weight_decay=cfg.weight_decay,
-            class_weights=weights,
-            optimizer=cfg.optimizer,
-            schedule=cfg.schedule,
-        )
-    )
+    module = _module(model, num_classes, labels, cfg)
     train_loader, val_loader = _loaders(train_ds, val_ds, labels, cfg)
     ckpt_cb, early, callbacks = _callbacks(out_dir, cfg, val_loader is not None, callbacks)
-    progress = run_progress()
-    trainer = L.Trainer(
+    trainer = _trainer(out_dir, cfg, callbacks, len(train_loader))
+    last = out_dir / "last.ckpt"
+    trainer.fit(module, train_loader, val_loader, ckpt_path=last if last.exists() else None)
+    return _result(out_dir, cfg, trainer, ckpt_cb, early)
+
+
+def _module(model: nn.Module, num_classes: int, labels: np.ndarray, cfg: FitConfig) -> EmotionClassifier:
+    if isinstance(model, EmotionClassifier):
+        return model
+    weights = class_weights_for(labels, num_classes) if cfg.balance == "weighted_loss" else None
+    return EmotionClassifier(
+        model,
+        num_classes,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        class_weights=weights,
+        optimizer=cfg.optimizer,
+        schedule=cfg.schedule,
+    )
+
+
+def _trainer(out_dir: Path, cfg: FitConfig, callbacks: list, steps_per_epoch: int) -> L.Trainer:
+    progress = run_progress()  # the run's one progress display replaces Lightning's per-batch bars
+    return L.Trainer(
         max_epochs=cfg.epochs,
         accelerator=cfg.accelerator,
         devices=cfg.devices,
@@ -188,12 +197,9 @@ def fit(
         max_time=cfg.max_time,
         num_sanity_val_steps=0,
         gradient_clip_val=cfg.gradient_clip_val,
-        log_every_n_steps=max(1, min(50, len(train_loader))),
+        log_every_n_steps=max(1, min(50, steps_per_epoch)),
         default_root_dir=out_dir,
     )
-    last = out_dir / "last.ckpt"
-    trainer.fit(module, train_loader, val_loader, ckpt_path=last if last.exists() else None)
-    return _result(out_dir, cfg, trainer, ckpt_cb, early)
 
 
 def _finished(out_dir: Path, cfg: FitConfig) -> FitResult | None:

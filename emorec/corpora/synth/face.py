@@ -132,13 +132,22 @@ class FaceCanvas:
     def draw_face(
         self, img: np.ndarray, side: int, look: FaceLook, p: np.ndarray, mouth: float, motion: np.ndarray
     ) -> None:
-        u, sh, aa = self.unit, self.SHIFT, cv2.LINE_AA
+        u = self.unit
         cx = side * self.half + self.half / 2 + (look.x_off + motion[0]) * u
         cy = self.h * 0.47 + (look.y_off + motion[1]) * u
         ax, ay = 0.30 * u * look.head_w, 0.40 * u * look.head_h
-        skin, dark = look.skin, tuple(int(c * 0.7) for c in look.skin)
+        dark = tuple(int(c * 0.7) for c in look.skin)
         curve, open_, width, brow_angle, brow_h, eye_open = p
-        # shoulders and neck
+        self._head(img, cx, cy, ax, ay, look, dark)
+        self._eyes(img, cx, cy, ax, ay, look, dark, brow_angle, brow_h, eye_open)
+        cv2.line(
+            img, self._pt(cx, cy), self._pt(cx - 0.06 * ax, cy + 0.2 * ay), dark, 1, cv2.LINE_AA, self.SHIFT
+        )  # nose
+        self._mouth(img, cx, cy, ax, ay, curve, open_, width, mouth)
+
+    def _head(self, img, cx, cy, ax, ay, look: FaceLook, dark) -> None:
+        """Shoulders, neck, hair and the face."""
+        u, sh, aa = self.unit, self.SHIFT, cv2.LINE_AA
         cv2.ellipse(
             img, self._pt(cx, self.h + 0.04 * u), self._ax(0.46 * u, 0.30 * u), 0, 180, 360, look.shirt, -1, aa, sh
         )
@@ -149,7 +158,7 @@ class FaceCanvas:
             cv2.ellipse(
                 img, self._pt(cx, cy + 0.1 * ay), self._ax(1.18 * ax, 1.05 * ay), 0, 0, 360, look.hair, -1, aa, sh
             )
-        cv2.ellipse(img, self._pt(cx, cy), self._ax(ax, ay), 0, 0, 360, skin, -1, aa, sh)
+        cv2.ellipse(img, self._pt(cx, cy), self._ax(ax, ay), 0, 0, 360, look.skin, -1, aa, sh)
         if look.hair_style != 2:
             cv2.ellipse(
                 img, self._pt(cx, cy - 0.52 * ay), self._ax(1.0 * ax, 0.5 * ay), 0, 180, 360, look.hair, -1, aa, sh
@@ -158,7 +167,9 @@ class FaceCanvas:
             cv2.ellipse(
                 img, self._pt(cx, cy - 0.62 * ay), self._ax(0.9 * ax, 0.38 * ay), 0, 180, 360, look.hair, -1, aa, sh
             )
-        # eyes
+
+    def _eyes(self, img, cx, cy, ax, ay, look: FaceLook, dark, brow_angle, brow_h, eye_open) -> None:
+        sh, aa = self.SHIFT, cv2.LINE_AA
         ey = cy - 0.12 * ay
         for sx in (-1, 1):
             ex = cx + sx * 0.40 * ax
@@ -172,18 +183,12 @@ class FaceCanvas:
             by = ey - 0.25 * ay * brow_h
             inner = (cx + sx * 0.14 * ax, by + brow_angle * BROW_TILT * ay)
             outer = (cx + sx * 0.62 * ax, by - brow_angle * BROW_TILT * 0.4 * ay)
-            cv2.line(
-                img,
-                self._pt(*inner),
-                self._pt(*outer),
-                look.hair,
-                max(1, int(round(0.07 * ax * look.brow_thickness))),
-                aa,
-                sh,
-            )
-        # nose
-        cv2.line(img, self._pt(cx, cy), self._pt(cx - 0.06 * ax, cy + 0.2 * ay), dark, 1, aa, sh)
-        # mouth: upper lip bends up at the corners for a smile; the lower lip opens with `open_` and speech
+            thickness = max(1, int(round(0.07 * ax * look.brow_thickness)))
+            cv2.line(img, self._pt(*inner), self._pt(*outer), look.hair, thickness, aa, sh)
+
+    def _mouth(self, img, cx, cy, ax, ay, curve, open_, width, mouth) -> None:
+        """The upper lip bends up at the corners for a smile; the lower lip opens with `open_` and speech."""
+        sh, aa = self.SHIFT, cv2.LINE_AA
         my, mw = cy + 0.50 * ay, 0.36 * ax * width
         xs = np.linspace(-1.0, 1.0, 9)
         upper = my - curve * MOUTH_CURVE * ay * xs**2

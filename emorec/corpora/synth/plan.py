@@ -305,7 +305,6 @@ def _plan_dialog(
     rng: np.random.Generator,
     cfg: SynthConfig,
 ) -> DialogPlan:
-    other = {"F": "M", "M": "F"}
     last_end = {"F": -1.0, "M": -1.0}
     counters: Counter = Counter()
     evaluators = sorted(rng.choice(np.arange(1, 7), 3, replace=False).tolist())
@@ -314,17 +313,7 @@ def _plan_dialog(
     prev: PlannedUtterance | None = None
     for gender, label, intended, text_expr, sentence in _turns(name, lead, scripted, rng, cfg):
         dur = float(np.clip(rng.lognormal(math.log(3.5 * DURATION_FACTOR.get(intended, 1.0)), 0.6), 0.8, 20.0))
-        if prev is None:
-            start = rng.uniform(1.5, 4.5)
-        elif gender != prev.gender:
-            prev_dur = prev.end - prev.start
-            if rng.random() < 0.85:  # the real corpus: most turn changes overlap, median 0.6 s
-                start = prev.end - min(rng.lognormal(math.log(0.6), 0.7), 0.5 * min(prev_dur, dur))
-            else:
-                start = prev.end + min(rng.lognormal(math.log(0.45), 1.0), 6.0)
-        else:
-            start = prev.end + min(rng.lognormal(math.log(0.1), 1.2), 4.0)
-        start = round(max(start, last_end[gender] + 0.05), 4)
+        start = round(max(_turn_start(prev, gender, dur, rng), last_end[gender] + 0.05), 4)
         end = round(start + dur, 4)
         pad_a, pad_b = (min(rng.uniform(0.05, 0.3), 0.2 * dur) for _ in range(2))
         face_expr, voice_expr = (
@@ -359,8 +348,21 @@ def _plan_dialog(
     for g in ("F", "M"):
         plan.idle[g] = _idle_segments(duration, rng, cfg.face_noise)
     for u in utts:
-        u.other_expr = expression_at(plan, other[u.gender], (u.start + u.end) / 2)
+        u.other_expr = expression_at(plan, {"F": "M", "M": "F"}[u.gender], (u.start + u.end) / 2)
     return plan
+
+
+def _turn_start(prev: PlannedUtterance | None, gender: str, dur: float, rng: np.random.Generator) -> float:
+    """When an utterance starts: after a lead-in, overlapping or after the other speaker's turn, or after the
+    same speaker's previous utterance."""
+    if prev is None:
+        return rng.uniform(1.5, 4.5)
+    if gender != prev.gender:
+        prev_dur = prev.end - prev.start
+        if rng.random() < 0.85:  # the real corpus: most turn changes overlap, median 0.6 s
+            return prev.end - min(rng.lognormal(math.log(0.6), 0.7), 0.5 * min(prev_dur, dur))
+        return prev.end + min(rng.lognormal(math.log(0.45), 1.0), 6.0)
+    return prev.end + min(rng.lognormal(math.log(0.1), 1.2), 4.0)
 
 
 def _idle_segments(duration: float, rng: np.random.Generator, noise: float):

@@ -77,18 +77,9 @@ def _smooth(x: np.ndarray, seconds: float) -> np.ndarray:
     return uniform_filter1d(x, max(1, int(seconds * SAMPLE_RATE)), axis=-1, mode="nearest")
 
 
-def synth_speech(n: int, emotion: str, voice: VoiceTraits, rng: np.random.Generator, noise: float = 0.35) -> np.ndarray:
-    """`n` samples of speech-like float32 audio expressing `emotion` with `voice`; `noise` scales prosody jitter."""
-    if n <= 0:
-        return np.zeros(0, np.float32)
-    p = np.array(PROSODY[emotion]) + rng.normal(0.0, 1.0, len(PROSODY_SPREAD)) * PROSODY_SPREAD * noise
-    f0_factor, f0_range, level_db, rate_factor, tilt, breath, jitter = p
-    f0_range, jitter = max(f0_range, 0.3), max(jitter, 0.0)
-    tilt = float(np.clip(tilt + voice.tilt, 0.2, 0.97))
-    breath = float(np.clip(breath + voice.breath, 0.0, 0.6))
-    rate = voice.rate * max(rate_factor, 0.4)
-
-    # Syllables: gamma-distributed lengths with phrase pauses, laid end to end over the n samples.
+def _syllables(n: int, rate: float, rng: np.random.Generator):
+    """Syllables: gamma-distributed lengths with phrase pauses, laid end to end over the n samples:
+    (count, syllable of each sample, inside a syllable, position in it 0-1)."""
     n_syl = max(1, int(round(n / SAMPLE_RATE * rate)))
     lengths = rng.gamma(6.0, 1.0, n_syl)
     pauses = np.where(rng.random(n_syl) < 0.18, rng.uniform(0.6, 1.8, n_syl), 0.0)
@@ -101,17 +92,12 @@ def synth_speech(n: int, emotion: str, voice: VoiceTraits, rng: np.random.Genera
     idx = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, n_syl - 1)
     inside = t < ends[idx]
     pos = np.where(inside, (t - starts[idx]) / (ends[idx] - starts[idx]), 0.0)
+    return n_syl, idx, inside, pos
 
-    # Each syllable: optional unvoiced onset (fricative/burst), then a voiced vowel nucleus.
-    onset = np.where(rng.random(n_syl) < 0.55, rng.uniform(0.15, 0.35, n_syl), 0.0)
-    voiced = inside & (pos >= onset[idx])
-    unvoiced = inside & (pos < onset[idx])
-    stress = rng.uniform(0.55, 1.0, n_syl)
-    shape = np.sin(np.pi * np.clip((pos - onset[idx]) / np.maximum(1 - onset[idx], 1e-3), 0, 1)) ** 0.6
-    env_v = _smooth(voiced * shape * stress[idx], 0.008)
-    env_u = _smooth(unvoiced * stress[idx] * 0.5, 0.004)
 
-    # f0: declination over the utterance, a pitch accent per syllable, slow wander and cycle jitter.
+def _source(n, n_syl, idx, voice, f0_factor, f0_range, jitter, tilt, breath, rng) -> np.ndarray:
+    """The glottal source: f0 with declination over the utterance, a pitch accent per syllable, slow wander and
+    cycle jitter; a pulse train tilted by `tilt`, plus breath."""
     decl = np.linspace(f0_range / 2, -f0_range / 2, n)
     accents = rng.uniform(0.0, f0_range, n_syl) - f0_range / 2
     semitones = decl * 0.6 + _smooth(accents[idx], 0.06) + _smooth(rng.normal(0, 0.3, n), 0.05) * 4
@@ -123,7 +109,32 @@ def synth_speech(n: int, emotion: str, voice: VoiceTraits, rng: np.random.Genera
     source = lfilter([1.0 - tilt], [1.0, -tilt], source)
     source = source / (np.std(source) + 1e-9)
     aspiration = lfilter(*butter(2, [500, 4000], btype="band", fs=SAMPLE_RATE), rng.standard_normal(n))
-    source = source + breath * 2.0 * aspiration
+    return source + breath * 2.0 * aspiration
+
+
+def synth_speech(n: int, emotion: str, voice: VoiceTraits, rng: np.random.Generator, noise: float = 0.35) -> np.ndarray:
+    """`n` samples of speech-like float32 audio expressing `emotion` with `voice`; `noise` scales prosody jitter."""
+    if n <= 0:
+        return np.zeros(0, np.float32)
+    p = np.array(PROSODY[emotion]) + rng.normal(0.0, 1.0, len(PROSODY_SPREAD)) * PROSODY_SPREAD * noise
+    f0_factor, f0_range, level_db, rate_factor, tilt, breath, jitter = p
+    f0_range, jitter = max(f0_range, 0.3), max(jitter, 0.0)
+    tilt = float(np.clip(tilt + voice.tilt, 0.2, 0.97))
+    breath = float(np.clip(breath + voice.breath, 0.0, 0.6))
+    rate = voice.rate * max(rate_factor, 0.4)
+
+    n_syl, idx, inside, pos = _syllables(n, rate, rng)
+
+    # Each syllable: optional unvoiced onset (fricative/burst), then a voiced vowel nucleus.
+    onset = np.where(rng.random(n_syl) < 0.55, rng.uniform(0.15, 0.35, n_syl), 0.0)
+    voiced = inside & (pos >= onset[idx])
+    unvoiced = inside & (pos < onset[idx])
+    stress = rng.uniform(0.55, 1.0, n_syl)
+    shape = np.sin(np.pi * np.clip((pos - onset[idx]) / np.maximum(1 - onset[idx], 1e-3), 0, 1)) ** 0.6
+    env_v = _smooth(voiced * shape * stress[idx], 0.008)
+    env_u = _smooth(unvoiced * stress[idx] * 0.5, 0.004)
+
+    source = _source(n, n_syl, idx, voice, f0_factor, f0_range, jitter, tilt, breath, rng)
 
     # Vowel formants: filter once per vowel and cross-fade by syllable.
     vowel_of = rng.integers(0, len(VOWELS), n_syl)
