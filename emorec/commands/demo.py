@@ -8,6 +8,9 @@ from pathlib import Path
 import typer
 
 
+DIALOGS_PER_SESSION, UTTERANCES_PER_DIALOG = 8, 40  # the demo corpus: 5 sessions x 8 dialogs x 40 = 1,600
+
+
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
@@ -16,10 +19,12 @@ def register(app: typer.Typer) -> None:
         set_: list[str] = typer.Option([], "--set", help="Override a key of configs/demo.yaml."),
         workers: int = typer.Option(2, "--workers", help="Worker processes for corpus generation and preprocessing."),
         dialogs: int = typer.Option(
-            8, "--dialogs-per-session", help="Size of the synthetic corpus: dialogs per session."
+            DIALOGS_PER_SESSION, "--dialogs-per-session", help="Size of the synthetic corpus: dialogs per session."
         ),
         utterances: int = typer.Option(
-            40, "--utterances-per-dialog", help="Size of the synthetic corpus: utterances per dialog."
+            UTTERANCES_PER_DIALOG,
+            "--utterances-per-dialog",
+            help="Size of the synthetic corpus: utterances per dialog.",
         ),
         threads: str = typer.Option(
             "auto", "--threads", help="Torch threads: 'auto' (the fastest here, measured) or a number."
