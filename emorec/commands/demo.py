@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-
 DIALOGS_PER_SESSION, UTTERANCES_PER_DIALOG = 8, 40  # the demo corpus: 5 sessions x 8 dialogs x 40 = 1,600
 
 
