@@ -14,7 +14,7 @@ from emorec.corpora.iemocap import read
 from emorec.corpora.synth import SynthConfig, generate_iemocap
 from emorec.inference import Recognizer, export_bundle
 from emorec.inference.segment import Segment
-from emorec.inputs import input_class, list_inputs
+from emorec.inputs import compatible, input_class, list_inputs
 from emorec.models import list_models, model_spec
 from emorec.training.experiment import run_experiment
 
@@ -30,9 +30,18 @@ TOLERANCE = 1e-5
 
 
 def model_for(kind: str) -> tuple[str, str]:
+    """A model that reads `kind`: its own input kind, or another of the same tensor (e.g. frames for faces)."""
     if kind in PREFERRED:
         return PREFERRED[kind]
-    return next(n for n in list_models() if model_spec(n).input_kind == kind), "{}"
+    own = [n for n in list_models() if model_spec(n).input_kind == kind]
+    if own:
+        return own[0], "{}"
+    same = [
+        n
+        for n in ("small_cnn", *list_models())
+        if model_spec(n).modality != "fusion" and compatible(kind, model_spec(n).input_kind)
+    ]
+    return same[0], "{width: 8}" if same[0] == "small_cnn" else "{}"
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +69,14 @@ def test_exported_model_reproduces_the_run_probabilities(kind, corpus, tmp_path)
             f"store_dir={base / 'stores'}",
             "fusion.enabled=false",
             "preprocess.frame_size=32",
+            "preprocess.face_size=32",
+            "preprocess.face_frames=3",
             "preprocess.spec_size=[32, 96]",
             "preprocess.n_mels=32",
             "preprocess.max_length=24",
             f"models.{modality}.arch={arch}",
             f"models.{modality}.kwargs={kwargs}",
+            f"models.{modality}.input_kind={kind}",
             f"models.{modality}.fit={{epochs: 1, batch_size: 16, enable_progress_bar: false}}",
             *(f"models.{m}.enabled=false" for m in others),
         ],
