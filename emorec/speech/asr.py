@@ -31,7 +31,7 @@ class Transcript:
     (given or detected) and how the speech segments were found (None for `Transcriber.transcribe`)."""
 
     segments: list[Segment]
-    language: str
+    language: str  # "" when it was not given and there was no speech to detect it on
     language_probability: float  # 1.0 when the language was given
     vad_method: str | None = None
     note: str | None = None
