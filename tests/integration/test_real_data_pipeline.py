@@ -47,7 +47,7 @@ pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real test data not f
 def test_real_corpus_config_validates(name):
     cfg = shipped_config(name)
     assert cfg.name == name
-    pp = cfg.preprocessshipped_config()
+    pp = cfg.preprocess_config()
     assert pp.corpus == cfg.corpus.name
     assert Path(cfg.corpus.root).exists(), f"{name}: corpus.root {cfg.corpus.root} does not point at the test data"
     for key, model in cfg.enabled_models().items():
@@ -62,7 +62,7 @@ def test_meld_text_protocol_and_official_split():
         cfg = shipped_config(name)
         assert cfg.split.kind == "official" and cfg.label_set == "meld7"
         assert list(cfg.enabled_models()) == ["text"] and not cfg.fusion.enabled
-        assert cfg.preprocessshipped_config().modalities == ["text"]
+        assert cfg.preprocess_config().modalities == ["text"]
         assert cfg.models["text"].kwargs["encoder"] == "minilm"
     assert shipped_config("meld_text_context").preprocess.get("text_context", 0) > 0
     assert shipped_config("meld_text_ensemble").models["text"].ensemble == 3
@@ -153,7 +153,7 @@ def test_cremad_clip_goes_through_the_cremad_preprocessing(tmp_path):
     from emorec.preprocess.run import preprocess
 
     cfg = shipped_config("cremad", f"store_dir={tmp_path}")
-    store = preprocess(cfg.preprocessshipped_config(), progress=False)
+    store = preprocess(cfg.preprocess_config(), progress=False)
     man = store.manifest
     assert man["utt_id"].tolist() == ["1001_DFA_ANG_XX"]
     assert man["status_frame"].tolist() == ["ok"] and man["status_audio"].tolist() == ["ok"]

@@ -21,8 +21,8 @@ def test_configs_are_shipped():
 def test_shipped_config_validates(name):
     cfg = load_config(name)
     assert cfg.name == name
-    pp = cfg.preprocess_config()
-    assert pp.corpus == cfg.corpus.name
+    for sub in [cfg.model_experiment(k) for k in cfg.enabled_models()] if cfg.pooled else [cfg]:
+        assert sub.preprocess_config().corpus == sub.corpus.name
     for key, model in cfg.models.items():
         from emorec.models import model_spec
 
