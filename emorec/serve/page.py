@@ -27,7 +27,7 @@ INDEX_HTML = """<!doctype html>
 </head>
 <body>
 <h1>emorec</h1>
-<p class="sub">Upload a video clip to see the emotion of each utterance: face, voice and (with subtitles) words.</p>
+<p class="sub">Upload a video clip to see the emotion of each utterance: face, voice and words (from subtitles, or heard by speech recognition).</p>
 <form id="upload">
   <label for="video">Video</label>
   <input id="video" name="video" type="file" accept="video/*,.mp4,.mkv,.avi,.mov,.flv,.webm" required>

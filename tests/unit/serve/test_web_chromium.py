@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import socket
 import threading
@@ -80,7 +81,7 @@ def server(tmp_path_factory):
         {"frame_size": 48, "spec_size": [64, 96], "crop": "speaker"},
         frame="small_cnn",
         audio="audio_cnn",
-        text=None,
+        text="text",  # no subtitles: the words come from speech recognition
     )
     uploads = tmp_path_factory.mktemp("uploads")
     app = create_app(Recognizer.load(bundle), upload_dir=uploads)
@@ -114,6 +115,8 @@ def test_upload_clip_shows_table_and_timeline(chrome, server, tmp_path):
     assert 0 <= start < end <= 3.3
     assert label in ("neutral", "happy", "sad", "angry")
     assert "frame" in cells[-2].text and "audio" in cells[-2].text  # modalities used
+    if importlib.util.find_spec("faster_whisper") is not None:  # the RAVDESS sentence, heard by Whisper
+        assert "text" in cells[-2].text and "by the door" in cells[-1].text.lower(), cells[-1].text
     headers = [th.text for th in chrome.find_elements(By.CSS_SELECTOR, "#head th")]
     assert headers[:3] == ["start", "end", "label"] and "happy" in headers
     width = chrome.execute_script(
