@@ -117,6 +117,12 @@ def read_subtitles(path) -> list[Segment]:
         m = _TIMING.match(block[timing_at])
         if not m:
             raise SegmentFileError(path, first + timing_at, f"malformed cue timing {block[timing_at].strip()[:80]!r}")
+        if any(int(m.group(g)) >= 60 for g in (2, 3, 6, 7)):  # minutes and seconds of both times
+            raise SegmentFileError(
+                path,
+                first + timing_at,
+                f"cue timing {block[timing_at].strip()[:80]!r}: minutes and seconds must be below 60",
+            )
         start, end = _seconds(m.groups()[:4]), _seconds(m.groups()[4:])
         if end <= start:
             raise SegmentFileError(path, first + timing_at, f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)")
@@ -291,7 +297,7 @@ def speech_segments(samples: np.ndarray, sr: int, cfg: VadConfig = VadConfig()) 
 
 
 def clip_to_duration(segments: list[Segment], duration: float | None) -> list[Segment]:
-    """Segments cut to [0, duration]; those left empty are dropped."""
+    """Segments cut to [0, duration]; those left empty are dropped (`dropped_past_end` counts them)."""
     if duration is None:
         return list(segments)
     out = []

@@ -44,7 +44,16 @@ class Segmenter:
         if cue_segments is not None:
             segments = clip_to_duration(cue_segments, info.duration)
             how = "subtitles" if Path(cues).suffix.lower() in (".srt", ".vtt") else "transcript"
-            warnings = [] if segments else [f"{cues}: no cue falls inside the video's {info.duration:.1f} s"]
+            lost = len(cue_segments) - len(segments)
+            if not segments:
+                warnings = [f"{Path(cues).name}: no cue falls inside the video's {info.duration:.1f} s"]
+            elif lost:
+                warnings = [
+                    f"{Path(cues).name}: {lost} of {len(cue_segments)} cue(s) start after the video's end "
+                    f"({info.duration:.1f} s) and were left out"
+                ]
+            else:
+                warnings = []
             return segments, how, warnings
         if window is not None:
             return fixed_windows(info.duration, float(window)), "window", []

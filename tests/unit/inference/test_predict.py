@@ -560,3 +560,22 @@ def test_silence_gets_no_voice_label(rec, tmp_path):
     assert all("audio" not in s.modalities for s in result.segments)
     assert any("without sound" in w for w in result.warnings)
     assert rec.predict_utterance(audio=(np.zeros(16000, np.float32), 16000), text="fine").modalities == ["text"]
+
+
+def test_inputs_sharing_a_stem_never_overwrite_each_others_outputs(bundle, clips, tmp_path):
+    from emorec.cli import app
+    from emorec.commands.predict import output_stems
+
+    a, b, c = Path("x/clip.mp4"), Path("x/clip.wav"), Path("y/clip.mp4")
+    stems = output_stems([a, b, c, Path("z/other.flv")])
+    assert len(set(stems.values())) == 4 and stems[Path("z/other.flv")] == "other"
+    import soundfile as sf
+
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(clips[0][0], d / "clip.mp4")
+    sf.write(d / "clip.wav", np.random.default_rng(0).normal(0, 0.1, 32000).astype(np.float32), 16000)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["predict", str(d), "--model", str(bundle), "--asr", "off", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert {p.name for p in out.glob("*.json")} == {"clip_mp4.json", "clip_wav.json"}

@@ -140,3 +140,28 @@ def test_vad_finds_bursts_merges_gaps_drops_clicks_and_splits_long():
 def test_clip_to_duration():
     segs = [Segment(-1, 2, "a"), Segment(3, 9, None, "left"), Segment(11, 12)]
     assert clip_to_duration(segs, 10) == [Segment(0, 2, "a"), Segment(3, 9, None, "left")]
+
+
+def test_cue_times_with_impossible_seconds_are_refused(tmp_path):
+    for bad in ("00:00:99,000 --> 00:01:00,000", "00:75:00,000 --> 00:76:00,000", "00:00:01,000 --> 00:00:61,500"):
+        path = tmp_path / "bad.srt"
+        path.write_text(f"1\n{bad}\nHello\n", encoding="utf-8")
+        with pytest.raises(SegmentFileError, match=r"bad.srt:2: .*minutes and seconds must be below 60"):
+            read_subtitles(path)
+
+
+def test_cues_past_the_end_are_counted_in_a_warning(tmp_path):
+    from emorec.inference.media import MediaInfo
+    from emorec.inference.segmenter import Segmenter, SpeechOptions
+
+    path = tmp_path / "long.srt"
+    path.write_text(
+        "1\n00:00:00,500 --> 00:00:01,500\nin\n\n2\n00:00:05,000 --> 00:00:06,000\nout\n\n"
+        "3\n00:00:07,000 --> 00:00:08,000\nout\n",
+        encoding="utf-8",
+    )
+    seg = Segmenter(16000, VadConfig(), reads_text=False)
+    info = MediaInfo(str(tmp_path / "clip.mp4"), 3.0, True, True)
+    segments, how, warnings = seg.segments(info, path, read_subtitles(path), None, None, {}, SpeechOptions())
+    assert [s.text for s in segments] == ["in"] and how == "subtitles"
+    assert warnings == ["long.srt: 2 of 3 cue(s) start after the video's end (3.0 s) and were left out"]
