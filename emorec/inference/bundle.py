@@ -11,13 +11,23 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
 
 from emorec.inputs import MODALITIES
-from emorec.models.saved import META_FILE, WEIGHTS_FILE, BundleError, ModelMeta, load_saved, parse_meta, read_json
+from emorec.models.saved import (
+    META_FILE,
+    WEIGHTS_FILE,
+    BundleError,
+    ModelMeta,
+    build_saved,
+    parse_meta,
+    read_json,
+    read_meta,
+)
 
 BUNDLE_FORMAT = "emorec-bundle"
 BUNDLE_VERSION = 2  # 2: model.json "input" holds the input kind's settings; version 1 is read and upgraded
@@ -27,13 +37,38 @@ _KEY = re.compile(r"[a-z0-9_]+")
 LOCAL_FIELDS = ("root", "out", "corpus_options")  # preprocessing fields that only make sense on the training machine
 
 
+class LazyModels(Mapping):
+    """key -> (nn.Module, ModelMeta): each model's weights are read and its architecture built on first use."""
+
+    def __init__(self, metas: dict[str, ModelMeta], build):
+        self.metas, self._build, self._built = dict(metas), build, {}
+
+    def __getitem__(self, key: str):
+        if key not in self._built:
+            self._built[key] = self._build(key, self.metas[key])
+        return self._built[key], self.metas[key]
+
+    def __contains__(self, key) -> bool:  # without building the model (Mapping's default would)
+        return key in self.metas
+
+    def __iter__(self):
+        return iter(self.metas)
+
+    def __len__(self) -> int:
+        return len(self.metas)
+
+    @property
+    def loaded(self) -> list[str]:
+        return list(self._built)
+
+
 @dataclass
 class Bundle:
     """A loaded bundle: its bundle.json, classes and models by key."""
 
     path: Path
     info: dict
-    models: dict[str, tuple] = field(default_factory=dict)  # key -> (nn.Module, ModelMeta)
+    models: Mapping = field(default_factory=dict)  # key -> (nn.Module, ModelMeta)
 
     @property
     def classes(self) -> list[str]:
@@ -43,6 +78,8 @@ class Bundle:
         return self.models[key][0] if key in self.models else None
 
     def meta(self, key: str) -> ModelMeta | None:
+        if isinstance(self.models, LazyModels):
+            return self.models.metas.get(key)
         return self.models[key][1] if key in self.models else None
 
 
@@ -253,35 +290,47 @@ def _zip_reader(path: Path):
     return read, zf
 
 
-def load_bundle(path) -> Bundle:
-    """Load a bundle directory or .zip: checks format and version, loads every listed model (eval mode)."""
+def _reader(path: Path):
+    """(read(name) -> bytes, closer or None) for a bundle directory or zip."""
+    if path.is_dir():
+        return (lambda name: (path / name).read_bytes()), None
+    if zipfile.is_zipfile(path):
+        return _zip_reader(path)
+    raise BundleError(f"{path}: not a bundle (expected a directory or a .zip written by `emorec export`)")
+
+
+def load_bundle(path, lazy: bool = False) -> Bundle:
+    """Load a bundle directory or .zip: checks format, version and every model.json; builds every model (eval
+    mode) now, or with `lazy` when it is first used (a recording without video never loads the frame model)."""
     path = Path(path)
     if not path.exists():
         raise BundleError(f"{path}: no such bundle")
-    closer = None
-    if path.is_dir():
-
-        def read(name: str) -> bytes:
-            return (path / name).read_bytes()
-    elif zipfile.is_zipfile(path):
-        read, closer = _zip_reader(path)
-    else:
-        raise BundleError(f"{path}: not a bundle (expected a directory or a .zip written by `emorec export`)")
+    read, closer = _reader(path)
     try:
         info = read_json(read, BUNDLE_FILE, path, "not an emorec bundle")
         _check_info(info, path)
         bundle = Bundle(path=path, info=info)
-        for key, sub in info["models"].items():
-            bundle.models[key] = _load_member(read, path, key, str(sub).strip("/"), bundle)
+        subs = {key: _member_folder(path, str(sub).strip("/")) for key, sub in info["models"].items()}
+        metas = {key: _read_member(read, path, key, sub, bundle) for key, sub in subs.items()}
+        bundle.models = LazyModels(metas, lambda key, meta: _build_member(path, subs[key], meta))
+        if not lazy:
+            bundle.models = {
+                key: (build_saved(lambda n, s=subs[key]: read(f"{s}/{n}"), f"{path}/{subs[key]}", meta), meta)
+                for key, meta in metas.items()
+            }
         return bundle
     finally:
         if closer is not None:
             closer.close()
 
 
-def _load_member(read, path: Path, key: str, sub: str, bundle: Bundle):
+def _member_folder(path: Path, sub: str) -> str:
     if ".." in PurePosixPath(sub).parts or sub.startswith("/"):
         raise BundleError(f"{path}/{BUNDLE_FILE}: model path {sub!r} leaves the bundle")
+    return sub
+
+
+def _read_member(read, path: Path, key: str, sub: str, bundle: Bundle) -> ModelMeta:
     where = f"{path}/{sub}"
 
     def check(meta: ModelMeta) -> None:
@@ -290,7 +339,16 @@ def _load_member(read, path: Path, key: str, sub: str, bundle: Bundle):
         if meta.classes != bundle.classes:
             raise BundleError(f"{where}/{META_FILE}: classes {meta.classes} differ from the bundle's {bundle.classes}")
 
-    return load_saved(lambda name: read(f"{sub}/{name}"), where, bundle.info.get("preprocess"), check)
+    return read_meta(lambda name: read(f"{sub}/{name}"), where, bundle.info.get("preprocess"), check)
+
+
+def _build_member(path: Path, sub: str, meta: ModelMeta):
+    read, closer = _reader(path)
+    try:
+        return build_saved(lambda name: read(f"{sub}/{name}"), f"{path}/{sub}", meta)
+    finally:
+        if closer is not None:
+            closer.close()
 
 
 def _check_info(info, path: Path) -> None:

@@ -58,13 +58,16 @@ class Recognizer(ModalityPasses):
         model folder or cached name)."""
         self.bundle = bundle
         self.classes = list(bundle.classes)
-        self.runners = {k: RUNNERS[k](k, *bundle.models[k]) for k in MODALITIES if k in bundle.models}
+        self.runners = {
+            k: RUNNERS[k](k, lambda k=k: bundle.model(k), bundle.meta(k)) for k in MODALITIES if k in bundle.models
+        }
         if face_margin is not None and "frame" in self.runners:
             kind = self.runners["frame"].kind
             self.runners["frame"].kind = type(kind)(
                 kind.settings.model_copy(update={"face_margin": face_margin}), kind.options, kind.stats
             )
-        fusions = {k: m.fusion_modalities for k, (_, m) in bundle.models.items() if m.modality == "fusion"}
+        metas = {k: bundle.meta(k) for k in bundle.models}
+        fusions = {k: m.fusion_modalities for k, m in metas.items() if m.modality == "fusion"}
         self.fuser = Fuser(self.classes, {k: bundle.model(k) for k in fusions}, fusions)
         if fusion_weights:
             self.fuser.set_weights(fusion_weights)
@@ -75,10 +78,11 @@ class Recognizer(ModalityPasses):
 
     @classmethod
     def load(cls, path, **kwargs) -> Recognizer:
-        """Load a bundle (directory or .zip written by `emorec export`)."""
+        """Load a bundle (directory or .zip written by `emorec export`): every model.json is checked now, each
+        model's weights are read when the model is first used."""
         from emorec.inference.bundle import load_bundle
 
-        return cls(load_bundle(path), **kwargs)
+        return cls(load_bundle(path, lazy=True), **kwargs)
 
     @property
     def model_keys(self) -> list[str]:

@@ -20,9 +20,16 @@ MIN_SPEAKER_WINDOWS = 2  # per-speaker statistics need several utterances of the
 
 class ModelRunner:
     def __init__(self, key: str, model, meta):
-        self.key, self.model, self.meta = key, model, meta
+        """`model`: the module, or a function giving it (loaded when the runner first runs)."""
+        self.key, self.meta, self._model = key, meta, model
         self.kind = input_from_meta(meta.input_meta)
         self.batch = BATCH.get(key, 32)
+
+    @property
+    def model(self):
+        if callable(self._model) and not isinstance(self._model, torch.nn.Module):
+            self._model = self._model()
+        return self._model
 
     @property
     def name(self) -> str:

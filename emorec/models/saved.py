@@ -181,16 +181,27 @@ def build_saved_architecture(meta: ModelMeta, where: str):
     return members[0] if meta.ensemble == 1 else Ensemble(members)
 
 
-def load_saved(read: Callable[[str], bytes], where: str, preprocess: dict | None = None, check=None):
-    """(model in eval mode, ModelMeta) through `read(file name) -> bytes`; `check(meta)` runs before anything
-    is built (it raises to refuse the model)."""
-    from safetensors.torch import load as load_safetensors
-
+def read_meta(read: Callable[[str], bytes], where: str, preprocess: dict | None = None, check=None) -> ModelMeta:
+    """The ModelMeta of a saved model through `read(file name) -> bytes`; `check(meta)` may refuse it."""
     meta = parse_meta(
         read_json(read, META_FILE, where, "not a saved model directory"), f"{where}/{META_FILE}", preprocess
     )
     if check is not None:
         check(meta)
+    return meta
+
+
+def load_saved(read: Callable[[str], bytes], where: str, preprocess: dict | None = None, check=None):
+    """(model in eval mode, ModelMeta) through `read(file name) -> bytes`; `check(meta)` runs before anything
+    is built (it raises to refuse the model)."""
+    meta = read_meta(read, where, preprocess, check)
+    return build_saved(read, where, meta), meta
+
+
+def build_saved(read: Callable[[str], bytes], where: str, meta: ModelMeta):
+    """The saved model in eval mode: its architecture with the weights of its safetensors file."""
+    from safetensors.torch import load as load_safetensors
+
     try:
         blob = read(WEIGHTS_FILE)
     except FileNotFoundError:
@@ -205,7 +216,7 @@ def load_saved(read: Callable[[str], bytes], where: str, preprocess: dict | None
     except RuntimeError as e:
         raise BundleError(f"{where}/{WEIGHTS_FILE}: weights do not fit model {meta.name!r}: {str(e)[:400]}") from None
     model.eval()
-    return model, meta
+    return model
 
 
 def load_model_dir(path, preprocess: dict | None = None):

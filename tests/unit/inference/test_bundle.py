@@ -6,6 +6,7 @@ import json
 import shutil
 import zipfile
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -334,3 +335,18 @@ def test_a_saved_text_model_is_rebuilt_from_the_encoder_config_only(monkeypatch)
     monkeypatch.setattr(AutoModel, "from_pretrained", no_weights)
     model = get_model_checked("text", 4, for_saved=True, encoder="minilm")
     assert model.head.out_features == 4
+
+
+def test_a_lazy_bundle_builds_each_model_when_first_used(tmp_path):
+    run, models = _run_dir(tmp_path)
+    out = export_bundle(run, tmp_path / "b.zip")
+    lazy = load_bundle(out, lazy=True)
+    assert lazy.models.loaded == [] and lazy.meta("audio").name == "audio_cnn"
+    _same_outputs(models["audio"][0], lazy.model("audio"), _inputs()["audio"])
+    assert lazy.models.loaded == ["audio"]
+    from emorec.inference import Recognizer
+
+    rec = Recognizer(load_bundle(out, lazy=True))
+    y = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
+    rec.predict_utterance(audio=(y, 16000))
+    assert "frame" not in rec.bundle.models.loaded  # a prediction without a frame never loads the frame model
