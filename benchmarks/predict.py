@@ -1,11 +1,15 @@
 """Real-time factor of `Recognizer.predict_video` on CPU for a clip with subtitles, broken down by stage.
 
     python benchmarks/predict.py [--duration 60] [--size 1280x720] [--bundle model.emorec] [--threads 2]
+                                 [--faces] [--asr] [--clip real.mp4]
 
 The clip is drawn with the synthetic corpus' faces and voices (two speakers, H.264 + AAC in MP4) and gets an SRT
 with one cue per utterance. Without --bundle the models are freshly initialised with the demo configuration's
 architectures and input sizes (same compute as the trained demo bundle). The last line is `rtf: N.NNN`
-(processing seconds per second of video; lower is faster).
+(processing seconds per second of video; lower is faster). `--faces`: the frame model reads the speaker's face
+found by BlazeFace (the `faces` input kind: detection, tracking, Face Mesh alignment are timed in `crops`);
+`--asr`: no subtitles, so speech is detected (`vad`) and transcribed by Whisper (`asr`); `--clip`: time a given
+video instead of the drawn one (with --asr, or windows when it has no subtitles).
 """
 
 from __future__ import annotations
@@ -100,7 +104,7 @@ def make_clip(
     return path, srt_path, cues
 
 
-def demo_bundle(out: Path) -> tuple[Path, str]:
+def demo_bundle(out: Path, faces: bool = False) -> tuple[Path, str]:
     """A bundle with the demo configuration's architectures, inputs and sizes, freshly initialised."""
     from emorec.config import load_config
     from emorec.inference import build_untrained_bundle
@@ -113,8 +117,17 @@ def demo_bundle(out: Path) -> tuple[Path, str]:
     kwargs["fusion"] = dict(cfg.fusion.kwargs)
     fusions = {"fusion": [m for m in cfg.fusion.modalities if arch.get(m)]}
     fusions.update({"_".join(e): list(e) for e in cfg.fusion.extra})
+    inputs = {"frame": "faces"} if faces else None
     path = build_untrained_bundle(
-        out, CLASSES, pp, frame=arch["frame"], audio=arch["audio"], text=arch["text"], fusions=fusions, kwargs=kwargs
+        out,
+        CLASSES,
+        pp,
+        frame=arch["frame"],
+        audio=arch["audio"],
+        text=arch["text"],
+        fusions=fusions,
+        kwargs=kwargs,
+        inputs=inputs,
     )
     what = ", ".join(f"{m} {a}" for m, a in arch.items() if a) + f"; preprocess {pp}"
     return path, what
@@ -127,6 +140,9 @@ def main(argv=None) -> int:
     ap.add_argument("--bundle", default=None, help="bundle to time (default: demo architectures, random weights)")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     ap.add_argument("--repeat", type=int, default=2, help="timed runs (the best is reported)")
+    ap.add_argument("--faces", action="store_true", help="the frame model reads BlazeFace's aligned face")
+    ap.add_argument("--asr", action="store_true", help="no subtitles: speech detection and Whisper")
+    ap.add_argument("--clip", default=None, help="a real video to time instead of the drawn clip")
     args = ap.parse_args(argv)
 
     import torch
@@ -138,26 +154,34 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="emorec-bench-") as tmp:
         tmp = Path(tmp)
         t = time.perf_counter()
-        video, srt, cues = make_clip(tmp / "clip.mp4", args.duration, (width, height))
-        print(
-            f"clip: {args.duration:.0f} s {width}x{height} 30 fps H.264+AAC, {len(cues)} subtitle cues "
-            f"(made in {time.perf_counter() - t:.1f} s)",
-            file=sys.stderr,
-        )
+        if args.clip:
+            video, srt = Path(args.clip), None
+            print(f"clip: {video}", file=sys.stderr)
+        else:
+            video, srt, cues = make_clip(tmp / "clip.mp4", args.duration, (width, height))
+            print(
+                f"clip: {args.duration:.0f} s {width}x{height} 30 fps H.264+AAC, {len(cues)} subtitle cues "
+                f"(made in {time.perf_counter() - t:.1f} s)",
+                file=sys.stderr,
+            )
+        if args.asr:
+            srt = None
         if args.bundle:
             bundle, what = args.bundle, args.bundle
         else:
-            bundle, what = demo_bundle(tmp / "bundle")
-            what = f"demo configuration, random weights ({what})"
+            bundle, what = demo_bundle(tmp / "bundle", faces=args.faces)
+            what = f"demo configuration{' reading faces' if args.faces else ''}, random weights ({what})"
         t = time.perf_counter()
         rec = Recognizer.load(bundle)
         print(f"bundle: {what}; loaded in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         warm, _, _ = make_clip(tmp / "warm.mp4", 4.0, (320, 180), srt=False)
         rec.predict_video(warm, window=2.0)  # first-call overheads (allocators, lazy imports)
+        if args.asr:  # the speech recogniser's load is a one-off cost too
+            rec.segmenter.transcriber(None)
         best = None
         for _ in range(max(1, args.repeat)):
             t = time.perf_counter()
-            result = rec.predict_video(video, subtitles=srt)
+            result = rec.predict_video(video, subtitles=srt, asr="on" if args.asr else "off")
             total = time.perf_counter() - t
             if best is None or total < best[0]:
                 best = (total, dict(result.timings), result)
