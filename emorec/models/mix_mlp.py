@@ -1,6 +1,6 @@
 """Models on `speech_emb` (speech_embedding statistics) and `speech_mix` (ComParE + eGeMAPS + speech_embedding).
 
-`mix_mlp` concatenates the parts of a speech_mix input, each scaled by its weight (with 6,373 ComParE values
+`mix_mlp` concatenates the parts of a speech_mix input, each scaled by its weight (`part_weights`) (with 6,373 ComParE values
 beside 384 embedding statistics, a weight > 1 keeps the smaller part from being drowned by input dropout and
 weight decay), then applies the functionals MLP (input dropout, `layers` hidden blocks, linear head).
 """
@@ -18,16 +18,17 @@ PART_DIMS = {"compare": COMPARE_DIM, "egemaps": EGEMAPS_DIM, "speech_emb": SPEEC
 
 
 class MixMLP(nn.Module):
-    def __init__(self, num_classes: int, parts: list[str], weights: dict[str, float] | None = None, hidden: int = 128,
-                 layers: int = 1, dropout: float = 0.5, in_dropout: float = 0.5):
+    def __init__(self, num_classes: int, parts: list[str], part_weights: dict[str, float] | None = None,
+                 hidden: int = 128, layers: int = 1, dropout: float = 0.5, in_dropout: float = 0.5):
         super().__init__()
-        unknown = sorted(set(parts) - set(PART_DIMS)) + sorted(set(weights or {}) - set(parts))
+        unknown = sorted(set(parts) - set(PART_DIMS)) + sorted(set(part_weights or {}) - set(parts))
         if unknown or not parts:
-            raise ValueError(f"mix_mlp: parts must be drawn from {list(PART_DIMS)} and weights name parts; got "
-                             f"parts {list(parts)}, weights {dict(weights or {})}")
+            raise ValueError(f"mix_mlp: parts must be drawn from {list(PART_DIMS)} and part_weights name parts; got "
+                             f"parts {list(parts)}, part_weights {dict(part_weights or {})}")
         self.parts = list(parts)
-        self.register_buffer("scale", torch.cat([torch.full((PART_DIMS[p],), float((weights or {}).get(p, 1.0)))
-                                                 for p in self.parts]), persistent=False)
+        weight = {p: float((part_weights or {}).get(p, 1.0)) for p in self.parts}
+        self.register_buffer("scale", torch.cat([torch.full((PART_DIMS[p],), weight[p]) for p in self.parts]),
+                             persistent=False)
         self.mlp = FunctionalsMLP(num_classes, sum(PART_DIMS[p] for p in self.parts), hidden=hidden, layers=layers,
                                   dropout=dropout, in_dropout=in_dropout)
 
@@ -37,10 +38,10 @@ class MixMLP(nn.Module):
 
 @register_model("mix_mlp", modality="audio", input_kind="speech_mix")
 def mix_mlp(num_classes: int, parts: list[str] = ("compare", "egemaps", "speech_emb"),
-            weights: dict[str, float] | None = None, hidden: int = 128, layers: int = 1, dropout: float = 0.5,
+            part_weights: dict[str, float] | None = None, hidden: int = 128, layers: int = 1, dropout: float = 0.5,
             in_dropout: float = 0.5) -> nn.Module:
     """MLP on the concatenated, weighted parts of a speech_mix input (ComParE, eGeMAPS, speech_embedding)."""
-    return MixMLP(num_classes, list(parts), weights, hidden=hidden, layers=layers, dropout=dropout,
+    return MixMLP(num_classes, list(parts), part_weights, hidden=hidden, layers=layers, dropout=dropout,
                   in_dropout=in_dropout)
 
 
