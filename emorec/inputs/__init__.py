@@ -21,6 +21,8 @@ _BUILTIN_MODULES = (
     "emorec.inputs.faces",
     "emorec.inputs.spectrogram",
     "emorec.inputs.functionals",
+    "emorec.inputs.speech_embedding",
+    "emorec.inputs.speech_mix",
     "emorec.inputs.tokens",
 )
 _REGISTRY: dict[str, type[InputKind]] = {}

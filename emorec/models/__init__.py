@@ -26,6 +26,8 @@ INPUT_KINDS = {
     "spec": "float tensor (N, 3, F, T), spectrogram standardised per channel",
     "egemaps": "float tensor (N, 88), standardised eGeMAPS functionals",
     "compare": "float tensor (N, 6373), standardised ComParE 2016 functionals",
+    "speech_emb": "float tensor (N, 384), standardised speech_embedding statistics",
+    "speech_mix": "dict(compare=(N, 6373), egemaps=(N, 88), speech_emb=(N, 384)) float, each part standardised",
     "text": "dict(input_ids=(N, L) long, attention_mask=(N, L) long)",
     "fusion": "dict(x=(N, M, C) float, mask=(N, M) bool, True = modality present)",
 }
@@ -35,7 +37,9 @@ _BUILTIN_MODULES = (
     "emorec.models.alexnet",
     "emorec.models.small_cnn",
     "emorec.models.audio_cnn",
+    "emorec.models.audio_crnn",
     "emorec.models.egemaps_mlp",
+    "emorec.models.mix_mlp",
     "emorec.models.text",
     "emorec.fusion.transformer",
     "emorec.fusion.pooling",

@@ -23,6 +23,9 @@ EXPECTED = {
     "audio_cnn": "audio",
     "egemaps_mlp": "audio",
     "compare_mlp": "audio",
+    "audio_crnn": "audio",
+    "mix_mlp": "audio",
+    "speech_emb_mlp": "audio",
     "text": "text",
     "fusion_transformer": "fusion",
     "log_linear_pool": "fusion",
@@ -41,6 +44,9 @@ LEARN_EPOCHS = {
     "compare_mlp": 6,
     "resnet50": 5,
     "mobilenet_v2": 8,
+    "mix_mlp": 6,
+    "speech_emb_mlp": 6,
+    "audio_crnn": 4,
 }
 LEARN_BATCH = {"alexnet": 8, "fusion_transformer": 32}
 # ResNet-50's batch-norm statistics need ~30 steps to settle on these tiny images
@@ -92,6 +98,17 @@ def functionals_task(n, rng, name="egemaps", dim=88, per_class=8):
     return {name: (x * scale + 5 * scale).astype(np.float32)}, y
 
 
+def speech_mix_task(n, rng):
+    """ComParE as in its own task (redundant class features) and class features among the speech_embedding
+    values, drawn for the same labels; eGeMAPS is noise of mixed scales."""
+    arrays, y = functionals_task(n, rng, "compare", 6373, per_class=200)
+    x = rng.normal(0, 1, (n, 384))
+    x[:, : 8 * C] += 1.5 * np.repeat(np.eye(C)[y], 8, axis=1)
+    arrays["speech_emb"] = x.astype(np.float32)
+    arrays["egemaps"] = (rng.normal(0, 1, (n, 88)) * 10.0 ** rng.uniform(-2, 3, 88)).astype(np.float32)
+    return arrays, y
+
+
 def text_task(n, rng):
     """Sentences carrying one of four emotion words per class."""
     from transformers import AutoTokenizer
@@ -125,8 +142,10 @@ TASKS = {
     "spec": spec_task,
     "egemaps": functionals_task,
     "text": text_task,
-    "compare": lambda n, rng: functionals_task(n, rng, "compare", 6373, per_class=200),
-}  # redundant like ComParE
+    "compare": lambda n, rng: functionals_task(n, rng, "compare", 6373, per_class=200),  # redundant like ComParE
+    "speech_emb": lambda n, rng: functionals_task(n, rng, "speech_emb", 384, per_class=16),
+    "speech_mix": speech_mix_task,
+}
 
 
 def make_datasets(name, rng, n_train, n_test, n_val=0):
@@ -176,7 +195,15 @@ def test_registry_has_every_model_with_its_modality():
     assert set(EXPECTED) <= set(list_models())
     for name, modality in EXPECTED.items():
         assert model_spec(name).modality == modality
-    assert list_models("audio") == ["alexnet", "audio_cnn", "compare_mlp", "egemaps_mlp"]
+    assert list_models("audio") == [
+        "alexnet",
+        "audio_cnn",
+        "audio_crnn",
+        "compare_mlp",
+        "egemaps_mlp",
+        "mix_mlp",
+        "speech_emb_mlp",
+    ]
     with pytest.raises(KeyError, match="unknown model 'nope'"):
         get_model("nope", 4)
 
