@@ -29,6 +29,7 @@ class FacesSettings(Settings):
     face_detector: Literal["full", "short"] = "full"  # BlazeFace full range (any distance) or short range (close)
     face_margin: float = Field(0.25, ge=0.0, le=2.0)  # added on each side, as a fraction of the face box
     face_landmarks: bool = True  # align on the Face Mesh (eyes level) when it is installed
+    face_gray: bool = False  # grey crops (3 equal channels): colour video then matches grey face photographs
 
 
 @dataclass
@@ -84,6 +85,14 @@ class Faces(Frames):
 
     def face_crop(self, frames: list[np.ndarray], side: str | None, times=None, energy=None) -> FaceCrop:
         """The speaker's aligned face over a window's frames (full RGB frames of the video)."""
+        crop = self._colour_crop(frames, side, times, energy)
+        if self.settings.face_gray:
+            import cv2
+
+            crop.image = np.repeat(cv2.cvtColor(crop.image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+        return crop
+
+    def _colour_crop(self, frames, side, times, energy) -> FaceCrop:
         from emorec.vision import active_speaker, track_faces
 
         h, w = frames[0].shape[:2]

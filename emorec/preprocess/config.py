@@ -15,7 +15,7 @@ from emorec.inputs import MODALITIES, InputKind, input_class, list_inputs, store
 # Fields that only say where things go, not what is computed: left out of the store hash.
 NOT_HASHED = frozenset({"out"})
 # Bump when a change in the preprocessing code changes what a store holds, so old stores are not reused.
-PREPROCESS_VERSION = 2
+PREPROCESS_VERSION = 3  # 3: only the settings of the kinds a store holds are hashed
 
 
 class _CorpusFields(BaseModel):
@@ -58,9 +58,12 @@ class _CorpusFields(BaseModel):
         return input_class(kind).from_preprocess(self, options)
 
     def hashed_fields(self) -> dict[str, Any]:
-        fields = self.model_dump(mode="json")
-        for k in NOT_HASHED:
-            fields.pop(k, None)
+        """The corpus fields and the settings of the kinds the store holds: a new input kind, or a setting of a
+        kind this store does not hold, leaves the store's name (and so its reuse) as it was."""
+        held = set(_CorpusFields.model_fields) - NOT_HASHED
+        for kind in self.inputs():
+            held |= set(type(kind).Settings.model_fields)
+        fields = {k: v for k, v in self.model_dump(mode="json").items() if k in held}
         fields["preprocess_version"] = PREPROCESS_VERSION
         if fields.get("root"):
             fields["root"] = str(Path(fields["root"]).expanduser().resolve())

@@ -63,3 +63,29 @@ def test_prediction_finds_the_face_and_draws_it(clips, tmp_path):
     scale = img.shape[1] / 1280
     edge = img[int(y0 * scale) + 1, int((x0 + x1) / 2 * scale)]
     assert edge[0] > 200 and edge[2] > 200 and edge[1] < 80  # the magenta face box is drawn (BGR)
+
+
+def test_grey_faces_have_equal_channels_and_keep_the_face(clips):
+    import av
+    import numpy as np
+
+    from emorec.inputs import input_class
+
+    with av.open(str(clips[0])) as c:
+        frame = next(f for i, f in enumerate(c.decode(video=0)) if i == 45).to_ndarray(format="rgb24")
+    colour, grey = (
+        input_class("faces")
+        .from_preprocess(PreprocessConfig(faces=True, face_size=64, face_gray=g))
+        .face_crop([frame], None)
+        for g in (False, True)
+    )
+    assert colour.found and grey.found and colour.box == grey.box
+    assert np.ptp(colour.image.astype(int), axis=2).mean() > 10  # skin is not grey
+    assert (grey.image[..., 0] == grey.image[..., 1]).all() and (grey.image[..., 1] == grey.image[..., 2]).all()
+    luma = colour.image.astype(float) @ [0.299, 0.587, 0.114]
+    assert np.abs(grey.image[..., 0] - luma).max() <= 1.0
+    # a grey photograph is left as it was: training on grey images and predicting with face_gray agree
+    again = np.repeat(grey.image[..., :1], 3, axis=2)
+    import cv2
+
+    assert (np.repeat(cv2.cvtColor(again, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2) == again).all()

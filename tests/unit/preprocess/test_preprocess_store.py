@@ -69,6 +69,16 @@ def test_config_hash_ignores_out_and_tracks_everything_else(tmp_path):
         fields = {"corpus": "iemocap", "root": str(tmp_path), **change}
         assert PreprocessConfig(**fields).config_hash() != a.config_hash(), change
     assert a.store_dir().name == f"iemocap-{a.config_hash()}"
+    # settings of kinds the store does not hold (faces off, ComParE off) do not rename it; once held, they do
+    for unused in (dict(face_size=64), dict(face_detector="short")):
+        assert PreprocessConfig(corpus="iemocap", root=str(tmp_path), **unused).config_hash() == a.config_hash()
+        held = PreprocessConfig(corpus="iemocap", root=str(tmp_path), faces=True)
+        assert PreprocessConfig(corpus="iemocap", root=str(tmp_path), faces=True, **unused).config_hash() != (
+            held.config_hash()
+        )
+    assert PreprocessConfig(corpus="iemocap", root=str(tmp_path), compare=True).config_hash() != a.config_hash()
+    text_only = dict(corpus="iemocap", root=str(tmp_path), modalities=["text"])
+    assert PreprocessConfig(**text_only, n_mels=32).config_hash() == PreprocessConfig(**text_only).config_hash()
     assert a.store_dir(limit=20).name == f"iemocap-{a.config_hash()}-limit20"
     assert PreprocessConfig(modalities=["text", "frame", "text"]).modalities == ["frame", "text"]
     with pytest.raises(ValueError):
