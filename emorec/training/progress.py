@@ -57,11 +57,12 @@ class _FitCallback(Callback):
 class RunProgress:
     def __init__(self, units: int, log_file: Path | None = None, stream=None):
         self.enabled = is_global_zero()
+        self.stream = stream or sys.stderr
         self.bar = tqdm(
             total=units,
             unit="unit",
             desc="train",
-            file=stream or sys.stderr,
+            file=self.stream,
             dynamic_ncols=True,
             disable=not self.enabled,
             bar_format="{desc} |{bar:20}| {n_fmt}/{total_fmt} units [{elapsed}]",
@@ -95,10 +96,13 @@ class RunProgress:
         self.bar.set_description_str(f"train {text}", refresh=True)
 
     def note(self, line: str) -> None:
-        """A line above the bar, and in the log."""
-        logging.getLogger("emorec.train").info(line)
-        if self.enabled:
-            self.bar.write(line, file=sys.stderr)
+        """A line above the bar, and in the log (once on the terminal: the bar's line is not logged there too)."""
+        if not self.enabled:
+            logging.getLogger("emorec.train").info(line)
+            return
+        self.bar.write(line, file=self.stream)
+        if self._handler is not None:
+            self._handler.handle(logging.LogRecord("emorec.train", logging.INFO, __file__, 0, line, None, None))
 
     def unit_done(self) -> None:
         self.bar.update(1)
