@@ -8,26 +8,9 @@ from pathlib import Path
 
 import typer
 
-MEDIA_SUFFIXES = {
-    ".mp4",
-    ".m4v",
-    ".mov",
-    ".mkv",
-    ".webm",
-    ".avi",
-    ".flv",
-    ".mpg",
-    ".mpeg",
-    ".ts",
-    ".wmv",
-    ".3gp",
-    ".ogv",
-    ".wav",
-    ".mp3",
-    ".m4a",
-    ".flac",
-    ".ogg",
-}
+from emorec.media import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+
+MEDIA_SUFFIXES = VIDEO_SUFFIXES | AUDIO_SUFFIXES
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".json", ".csv")
 
 
@@ -241,6 +224,7 @@ OPTIONS = {
 
 
 def _run(
+    *,
     inputs,
     model,
     subtitles,
@@ -323,20 +307,4 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Recognise the emotion of each utterance in videos: one row per segment with per-class probabilities
         and the modalities used."""
-        _run(
-            inputs,
-            model,
-            subtitles,
-            transcript,
-            window,
-            audio,
-            speaker_side,
-            no_face_check,
-            as_json,
-            as_csv,
-            out,
-            asr,
-            language,
-            vad,
-            weights,
-        )
+        _run(**locals())  # the options above, by name

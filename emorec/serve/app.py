@@ -17,25 +17,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from starlette.requests import ClientDisconnect
 
+from emorec.media import VIDEO_SUFFIXES
 from emorec.serve.limits import BodyLimit, PredictionQueue, QueueBusy, segment_limit
 from emorec.serve.page import INDEX_HTML
 from emorec.serve.uploads import FileRule, UploadError, receive_form
 
-VIDEO_SUFFIXES = {
-    ".mp4",
-    ".m4v",
-    ".mov",
-    ".mkv",
-    ".webm",
-    ".avi",
-    ".flv",
-    ".mpg",
-    ".mpeg",
-    ".ts",
-    ".wmv",
-    ".3gp",
-    ".ogv",
-}
 SUBTITLE_SUFFIXES = {".srt", ".vtt", ".json", ".csv"}
 MAX_SUBTITLE_MB = 5
 FORM_OVERHEAD = 64 * 1024  # multipart headers and the small fields, on top of the two files
