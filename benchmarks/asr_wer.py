@@ -53,7 +53,9 @@ def run(args) -> int:
         print(f"no RAVDESS wav files under {args.data}", file=sys.stderr)
         return 1
     t0 = time.perf_counter()
-    transcriber = Transcriber(args.model, language=args.language, threads=args.threads, context_s=args.context)
+    transcriber = Transcriber(
+        args.model, language=args.language, threads=args.threads, context_s=args.context, beam_size=args.beam
+    )
     load_s = time.perf_counter() - t0
     per_actor: dict[str, WordErrors] = defaultdict(WordErrors)
     languages, methods, no_speech, failed = Counter(), Counter(), 0, 0
@@ -105,6 +107,7 @@ def main(argv=None) -> int:
     p.add_argument("--model", default="base", help="Whisper model: base, a local folder or a cached name")
     p.add_argument("--context", type=float, default=CONTEXT_S, help="seconds Whisper hears around each segment")
     p.add_argument("--no-rescue", dest="rescue", action="store_false", help="Silero segments only (no energy rescue)")
+    p.add_argument("--beam", type=int, default=5, help="beam size (1: greedy decoding)")
     p.add_argument("--errors", action="store_true", help="print each clip with an error")
     return run(p.parse_args(argv))
 
