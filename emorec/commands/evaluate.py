@@ -1,4 +1,4 @@
-"""`emorec evaluate --run RUN_DIR --corpus NAME --root ROOT [--split NAME|all] [--out DIR]`."""
+"""`emorec evaluate --run RUN_DIR --corpus NAME --root ROOT [--split NAME|all] [--out DIR] [--text-from asr]`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ def register(app: typer.Typer) -> None:
         ),
         out: Path | None = typer.Option(None, "--out", help="Output directory (default RUN/eval-<corpus>-<split>)."),
         workers: int = typer.Option(1, "--workers"),
+        text_from: str = typer.Option(
+            "transcript", "--text-from", help="transcript, or asr: the text model reads Whisper's words instead."
+        ),
+        language: str | None = typer.Option(
+            None, "--language", help="With --text-from asr: e.g. en (default: detected)."
+        ),
     ) -> None:
         """Evaluate a run's trained models on another corpus root or split; writes metrics.json and report.html."""
         from emorec.commands.common import fail, print_metrics, setup_logging
@@ -25,7 +31,9 @@ def register(app: typer.Typer) -> None:
 
         setup_logging()
         try:
-            metrics = evaluate_run(run, corpus, root, split=split, out=out, workers=workers)
+            metrics = evaluate_run(
+                run, corpus, root, split=split, out=out, workers=workers, text_from=text_from, language=language
+            )
         except (FileNotFoundError, ValueError, KeyError) as e:
             fail(e.args[0] if isinstance(e, KeyError) and e.args else str(e))
         print_metrics(metrics)

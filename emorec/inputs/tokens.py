@@ -113,6 +113,10 @@ class TextSettings(Settings):
     punctuation: Literal["keep", "ascii"] = "keep"  # ascii: ’ ‘ “ ” … — as ' ' " " ... -
     text_context: int = Field(0, ge=0, le=32)  # previous utterances of the same dialogue fed before the target
     context_speaker_tags: bool = True  # prefix each context utterance with its speaker ("Joey: ...")
+    # transcript: the corpus' own text; asr: Whisper's words for the utterance's audio (emorec.speech), so that
+    # a text model is measured on what prediction will give it
+    text_source: Literal["transcript", "asr"] = "transcript"
+    asr_language: str | None = None  # with text_source asr: a code such as "en"; None detects it per utterance
 
 
 @register_input

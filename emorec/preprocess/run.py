@@ -226,6 +226,14 @@ def _check_inputs(utterances: list[Utterance], config: PreprocessConfig) -> None
         from emorec.inputs.tokens import load_tokenizer
 
         load_tokenizer(config.tokenizer)  # fail now, with the encoder's own message, not in every worker
+        if config.text_source == "asr":
+            from emorec.speech.asr import WHISPER_INSTALL
+            from emorec.speech.audio import MissingPackageError, require
+
+            try:
+                require("faster_whisper", "text_source: asr (speech recognition)", WHISPER_INSTALL)
+            except MissingPackageError as e:
+                raise ValueError(str(e)) from None
 
 
 def plan_units(utterances: list[Utterance]) -> list[tuple[str, list[int]]]:

@@ -88,7 +88,7 @@ def process_unit(task: UnitTask) -> dict:
     steps = {
         "frame": lambda: _frames(task, kinds["frame"], arrays, meta, log),
         "audio": lambda: _audio(task, cfg, kinds["audio"], arrays, meta, log),
-        "text": lambda: _text(task, kinds["text"], arrays, meta),
+        "text": lambda: _text(task, kinds["text"], arrays, meta, log),
     }
 
     def run(m: str) -> None:
@@ -235,9 +235,15 @@ def _audio_plan(u: Utterance, cfg: PreprocessConfig, log: _Log) -> tuple[str, fl
 # --- text --------------------------------------------------------------------------------------------------
 
 
-def _text(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict]) -> None:
+def _text(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict], log: _Log) -> None:
     for kind in kinds:
-        texts = [kind.clean(u.text) for u in task.utterances]
+        if kind.settings.text_source == "asr":
+            from emorec.preprocess.asr_text import recognised_texts
+
+            raw = recognised_texts(task.utterances, kind.settings.asr_language, log)
+        else:
+            raw = [u.text for u in task.utterances]
+        texts = [kind.clean(t) for t in raw]
         keep = [i for i, t in enumerate(texts) if t]
         if keep:
             items = [texts[i] if task.contexts is None else (texts[i], task.contexts[i]) for i in keep]
@@ -245,4 +251,6 @@ def _text(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict]
                 arrays[name][keep] = values
         for i, t in enumerate(texts):
             meta[i]["text_input"] = t
-            meta[i]["status_text"] = "ok" if t else "empty transcript"
+            meta[i]["status_text"] = (
+                "ok" if t else ("no words recognised" if kind.settings.text_source == "asr" else "empty transcript")
+            )

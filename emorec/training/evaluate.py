@@ -73,10 +73,16 @@ def evaluate_run(
     out: str | Path | None = None,
     corpus_options: dict | None = None,
     workers: int = 1,
+    text_from: str = "transcript",
+    language: str | None = None,
 ) -> dict:
+    """The run's models on another corpus root or split. `text_from: asr` gives the text model Whisper's words
+    for each utterance's audio instead of the transcript (`language`: e.g. "en"; None detects it)."""
     from emorec.training.metrics import summarise_folds
     from emorec.training.report import write_report
 
+    if text_from not in ("transcript", "asr"):
+        raise ValueError(f"text_from must be transcript or asr, got {text_from!r}")
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
     if cfg.pooled:
@@ -89,7 +95,11 @@ def evaluate_run(
     )
     if not folds_trained:
         raise FileNotFoundError(f"{run_dir} holds no trained folds (folds/<name>/)")
-    ecfg = cfg.model_copy(update={"corpus": CorpusConfig(name=corpus, root=root, options=corpus_options or {})})
+    preprocess = dict(cfg.preprocess or {})
+    if text_from == "asr":
+        preprocess.update(text_source="asr", asr_language=language)
+    corpus_cfg = CorpusConfig(name=corpus, root=root, options=corpus_options or {})
+    ecfg = cfg.model_copy(update={"corpus": corpus_cfg, "preprocess": preprocess})
     label_set = get_label_set(cfg.label_set)
     data = ModalityData.from_store(load_store(ecfg.preprocess_config(), workers=workers), label_set)
     tests = _test_sets(cfg, data, split, folds_trained, root)
@@ -97,7 +107,8 @@ def evaluate_run(
     out = Path(out) if out else run_dir / f"eval-{corpus}-{split}"
     out.mkdir(parents=True, exist_ok=True)
     metrics = {
-        "protocol": f"evaluation of {run_dir} on {corpus} at {root} (split: {split})",
+        "protocol": f"evaluation of {run_dir} on {corpus} at {root} (split: {split})"
+        + ("; text: Whisper's words for each utterance's audio, not the transcript" if text_from == "asr" else ""),
         "experiment": cfg.name,
         "label_set": {"name": label_set.name, "classes": list(label_set.classes)},
         "split": {"kind": split, "folds": list(tests)},
