@@ -60,17 +60,12 @@ def test_ensemble_run_trains_each_member_and_evaluate_reproduces_it(tmp_path):
     """calm / happy / angry on RAVDESS actors 1-6 with a 3-member eGeMAPS MLP ensemble."""
     from emorec.training.evaluate import evaluate_run
     from emorec.training.experiment import run_experiment
-    from support.real import ravdess_subset, shipped_config
+    from support.real import ravdess3_overrides, shipped_config
 
     torch.set_num_threads(1)
     root = tmp_path / "ravdess"
-    ravdess_subset(root, range(1, 7), {"02", "03", "05"})
     overrides = [
-        f"corpus.root={root}",
-        f"store_dir={tmp_path / 'stores'}",
-        "label_set={name: ravdess3, classes: [calm, happy, angry]}",
-        "split.test_groups=['05', '06']",
-        "split.val_groups=['04']",
+        *ravdess3_overrides(tmp_path),
         "preprocess.n_mels=32",
         "preprocess.spec_size=[32, 64]",
         "models.audio.arch=egemaps_mlp",

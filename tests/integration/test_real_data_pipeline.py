@@ -24,7 +24,7 @@ from emorec.corpora.records import Utterance
 from emorec.corpora.splits import make_folds
 from emorec.models import model_spec
 from support.paths import SHARED_DATA as DATA
-from support.real import ravdess_subset, shipped_config
+from support.real import ravdess3_overrides, ravdess_subset, shipped_config
 
 REAL_CONFIGS = (
     "meld_text",
@@ -183,15 +183,9 @@ def test_ravdess_audio_experiment_beats_chance_on_unseen_actors(tmp_path):
     from emorec.training.experiment import run_experiment
 
     torch.set_num_threads(1)
-    root = tmp_path / "ravdess"
-    assert ravdess_subset(root, range(1, 7), {"02", "03", "05"}) == 6 * 24
     cfg = shipped_config(
         "ravdess_audio",
-        f"corpus.root={root}",
-        f"store_dir={tmp_path / 'stores'}",
-        "label_set={name: ravdess3, classes: [calm, happy, angry]}",
-        "split.test_groups=['05', '06']",
-        "split.val_groups=['04']",
+        *ravdess3_overrides(tmp_path),
         "preprocess.egemaps=false",
         "preprocess.n_mels=64",
         "preprocess.spec_size=[64, 64]",

@@ -28,3 +28,17 @@ def ravdess_subset(root: Path, actors, emotions) -> int:
                 (folder / wav.name).symlink_to(wav)
                 n += 1
     return n
+
+
+def ravdess3_overrides(tmp_path: Path) -> list[str]:
+    """calm / happy / angry of RAVDESS actors 1-6 (linked under tmp_path/ravdess): train 1-3, validate 4, test 5-6,
+    as `ravdess_audio` overrides, with the store under tmp_path/stores."""
+    root = tmp_path / "ravdess"
+    assert ravdess_subset(root, range(1, 7), {"02", "03", "05"}) == 6 * 24
+    return [
+        f"corpus.root={root}",
+        f"store_dir={tmp_path / 'stores'}",
+        "label_set={name: ravdess3, classes: [calm, happy, angry]}",
+        "split.test_groups=['05', '06']",
+        "split.val_groups=['04']",
+    ]
