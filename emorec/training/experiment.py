@@ -88,7 +88,7 @@ def prepare(cfg: ExperimentConfig, out: Path, workers: int = 1) -> Experiment:
     return Experiment(cfg, out, label_set, store, ModalityData.from_store(store, label_set))
 
 
-def _write_json(path: Path, obj) -> None:
+def write_json(path: Path, obj) -> None:
     if not is_global_zero():
         return
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -190,7 +190,7 @@ def run_fold(exp: Experiment, fold: Fold) -> dict:
     metrics = _test_metrics(data, test_probs, classes, data.labels_of(fold.train))
     if is_global_zero():
         _predictions(data, test_probs, classes).to_parquet(fold_dir / "predictions.parquet", index=False)
-    _write_json(done, {"metrics": metrics, "dropped": drops, "fold": fold.name})
+    write_json(done, {"metrics": metrics, "dropped": drops, "fold": fold.name})
     return metrics
 
 
@@ -249,7 +249,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) 
         ]
         for key in keys
     }
-    _write_json(Path(out) / "metrics.json", metrics)
+    write_json(Path(out) / "metrics.json", metrics)
     if is_global_zero():
         write_report(Path(out))
     return metrics

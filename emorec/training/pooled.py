@@ -23,7 +23,7 @@ FOLD = "pooled"
 
 def _train_one(cfg: ExperimentConfig, key: str, out: Path, workers: int) -> dict:
     """One recogniser on its own corpus: its metrics, validation temperature and leakage statement."""
-    from emorec.training.experiment import _test_metrics, _write_json, prepare
+    from emorec.training.experiment import _test_metrics, prepare, write_json
 
     sub = cfg.model_experiment(key)
     exp = prepare(sub, out / "corpora" / key, workers=workers)
@@ -45,7 +45,7 @@ def _train_one(cfg: ExperimentConfig, key: str, out: Path, workers: int) -> dict
     metrics.update(
         corpus=sub.corpus.name, temperature=t, val_nll=nll(p_val, y_val, 1.0), val_nll_calibrated=nll(p_val, y_val, t)
     )
-    _write_json(out / "folds" / FOLD / key / "calibration.json", {"temperature": t, "val_n": int(len(y_val))})
+    write_json(out / "folds" / FOLD / key / "calibration.json", {"temperature": t, "val_n": int(len(y_val))})
     return {
         "metrics": metrics,
         "temperature": t,
@@ -84,7 +84,7 @@ def _save_pool(cfg: ExperimentConfig, out: Path, trained: dict[str, dict]) -> di
 
 def run_pooled(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) -> dict:
     """Everything `emorec train` does for an experiment whose recognisers have corpora of their own."""
-    from emorec.training.experiment import _write_json, check_corpus
+    from emorec.training.experiment import check_corpus, write_json
     from emorec.training.report import write_report
 
     out = Path(out)
@@ -114,7 +114,7 @@ def run_pooled(cfg: ExperimentConfig, out: str | Path, *, workers: int = 1) -> d
     }
     if fusion is not None:
         metrics["pooling"] = fusion
-    _write_json(out / "metrics.json", metrics)
+    write_json(out / "metrics.json", metrics)
     if is_global_zero():
         (out / "folds" / FOLD / "done.json").write_text(json.dumps({"fold": FOLD}))
         write_report(out)

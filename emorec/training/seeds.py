@@ -55,7 +55,7 @@ def summarise_seeds(per_seed: dict[int, dict]) -> dict:
 
 def run_seeds(cfg: ExperimentConfig, out: str | Path, seeds: list[int], *, workers: int = 1) -> dict:
     """Run the experiment once per seed into `<out>/seed_<s>` and write the summary to `<out>/metrics.json`."""
-    from emorec.training.experiment import _write_json, run_experiment
+    from emorec.training.experiment import run_experiment, write_json
     from emorec.training.report import write_report
 
     out = Path(out)
@@ -65,6 +65,6 @@ def run_seeds(cfg: ExperimentConfig, out: str | Path, seeds: list[int], *, worke
         per_seed[seed] = run_experiment(cfg.model_copy(update={"seed": seed}), out / f"seed_{seed}", workers=workers)
     metrics = summarise_seeds(per_seed)
     out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "metrics.json", metrics)
+    write_json(out / "metrics.json", metrics)
     write_report(out)
     return metrics
