@@ -32,6 +32,7 @@ EXPR_SPREAD = np.array([0.45, 0.18, 0.12, 0.45, 0.20, 0.25])
 SMOOTH_SECONDS = 0.08  # how fast a face moves to a new expression
 # Drawn size of the expression features, relative to the head's half-height.
 MOUTH_CURVE, MOUTH_GAP, BROW_TILT = 0.16, 0.22, 0.12
+SHIFT = 4  # sub-pixel drawing precision (2**SHIFT)
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,6 @@ def head_motion(n_frames: int, rng: np.random.Generator, amount: float = 0.012) 
 class FaceCanvas:
     """Draws one frame of two actors (left/right halves) over a fixed background."""
 
-    SHIFT = 4  # sub-pixel drawing precision (2**SHIFT)
-
     def __init__(
         self,
         width: int,
@@ -121,91 +120,105 @@ class FaceCanvas:
         self.noise = np.clip(noise, 0, 255).astype(np.uint8)
         self.rng = rng
 
-    def _pt(self, x: float, y: float) -> tuple[int, int]:
-        s = 1 << self.SHIFT
-        return int(round(x * s)), int(round(y * s))
-
-    def _ax(self, a: float, b: float) -> tuple[int, int]:
-        s = 1 << self.SHIFT
-        return max(1, int(round(a * s))), max(1, int(round(b * s)))
-
-    def draw_face(
-        self, img: np.ndarray, side: int, look: FaceLook, p: np.ndarray, mouth: float, motion: np.ndarray
-    ) -> None:
-        u = self.unit
-        cx = side * self.half + self.half / 2 + (look.x_off + motion[0]) * u
-        cy = self.h * 0.47 + (look.y_off + motion[1]) * u
-        ax, ay = 0.30 * u * look.head_w, 0.40 * u * look.head_h
-        dark = tuple(int(c * 0.7) for c in look.skin)
-        curve, open_, width, brow_angle, brow_h, eye_open = p
-        self._head(img, cx, cy, ax, ay, look, dark)
-        self._eyes(img, cx, cy, ax, ay, look, dark, brow_angle, brow_h, eye_open)
-        cv2.line(
-            img, self._pt(cx, cy), self._pt(cx - 0.06 * ax, cy + 0.2 * ay), dark, 1, cv2.LINE_AA, self.SHIFT
-        )  # nose
-        self._mouth(img, cx, cy, ax, ay, curve, open_, width, mouth)
-
-    def _head(self, img, cx, cy, ax, ay, look: FaceLook, dark) -> None:
-        """Shoulders, neck, hair and the face."""
-        u, sh, aa = self.unit, self.SHIFT, cv2.LINE_AA
-        cv2.ellipse(
-            img, self._pt(cx, self.h + 0.04 * u), self._ax(0.46 * u, 0.30 * u), 0, 180, 360, look.shirt, -1, aa, sh
-        )
-        cv2.rectangle(
-            img, (int(cx - 0.35 * ax), int(cy + 0.6 * ay)), (int(cx + 0.35 * ax), int(cy + 1.25 * ay)), dark, -1
-        )
-        if look.hair_style == 1:
-            cv2.ellipse(
-                img, self._pt(cx, cy + 0.1 * ay), self._ax(1.18 * ax, 1.05 * ay), 0, 0, 360, look.hair, -1, aa, sh
-            )
-        cv2.ellipse(img, self._pt(cx, cy), self._ax(ax, ay), 0, 0, 360, look.skin, -1, aa, sh)
-        if look.hair_style != 2:
-            cv2.ellipse(
-                img, self._pt(cx, cy - 0.52 * ay), self._ax(1.0 * ax, 0.5 * ay), 0, 180, 360, look.hair, -1, aa, sh
-            )
-        else:
-            cv2.ellipse(
-                img, self._pt(cx, cy - 0.62 * ay), self._ax(0.9 * ax, 0.38 * ay), 0, 180, 360, look.hair, -1, aa, sh
-            )
-
-    def _eyes(self, img, cx, cy, ax, ay, look: FaceLook, dark, brow_angle, brow_h, eye_open) -> None:
-        sh, aa = self.SHIFT, cv2.LINE_AA
-        ey = cy - 0.12 * ay
-        for sx in (-1, 1):
-            ex = cx + sx * 0.40 * ax
-            eh = max(0.03, 0.12 * ay * eye_open)
-            cv2.ellipse(img, self._pt(ex, ey), self._ax(0.20 * ax, eh), 0, 0, 360, (245, 245, 245), -1, aa, sh)
-            cv2.ellipse(
-                img, self._pt(ex, ey), self._ax(0.09 * ax, min(eh, 0.09 * ax)), 0, 0, 360, look.iris, -1, aa, sh
-            )
-            cv2.ellipse(img, self._pt(ex, ey), self._ax(0.20 * ax, eh), 0, 0, 360, dark, 1, aa, sh)
-            # brows: inner end lowered by a positive brow angle
-            by = ey - 0.25 * ay * brow_h
-            inner = (cx + sx * 0.14 * ax, by + brow_angle * BROW_TILT * ay)
-            outer = (cx + sx * 0.62 * ax, by - brow_angle * BROW_TILT * 0.4 * ay)
-            thickness = max(1, int(round(0.07 * ax * look.brow_thickness)))
-            cv2.line(img, self._pt(*inner), self._pt(*outer), look.hair, thickness, aa, sh)
-
-    def _mouth(self, img, cx, cy, ax, ay, curve, open_, width, mouth) -> None:
-        """The upper lip bends up at the corners for a smile; the lower lip opens with `open_` and speech."""
-        sh, aa = self.SHIFT, cv2.LINE_AA
-        my, mw = cy + 0.50 * ay, 0.36 * ax * width
-        xs = np.linspace(-1.0, 1.0, 9)
-        upper = my - curve * MOUTH_CURVE * ay * xs**2
-        gap = max(open_ + 0.55 * mouth, 0.0) * MOUTH_GAP * ay * (1 - xs**2)
-        top = np.stack([cx + xs * mw, upper], 1)
-        bottom = np.stack([cx + xs[::-1] * mw, (upper + gap)[::-1]], 1)
-        poly = (np.concatenate([top, bottom]) * (1 << sh)).round().astype(np.int32)
-        cv2.fillPoly(img, [poly], (90, 20, 30), aa, sh)
-        cv2.polylines(img, [poly], True, (150, 50, 60), max(1, int(round(0.04 * ax))), aa, sh)
-
-    def frame(self, faces: list[tuple[FaceLook, np.ndarray, float, np.ndarray]]) -> np.ndarray:
-        """One RGB frame; `faces` = per side (look, expression parameters, mouth opening 0-1, head offset)."""
+    def frame(self, tracks: list[FaceTrack], i: int) -> np.ndarray:
+        """Frame `i` (RGB) of the faces' tracks, one track per side."""
         img = self.background.copy()
-        for side, (look, params, mouth, motion) in enumerate(faces):
-            self.draw_face(img, side, look, params, mouth, motion)
+        for track in tracks:
+            track.draw(img, i)
         k = int(self.rng.integers(0, len(self.noise)))
         return cv2.addWeighted(img, 1.0, self.noise[k], 1.0, -128.0 + float(self.rng.normal(0.0, 1.5)))
+
+
+def _pts(x: np.ndarray, y: np.ndarray) -> list[tuple[int, int]]:
+    """Per-frame sub-pixel points (x, y arrays or scalars, in pixels)."""
+    s = 1 << SHIFT
+    x, y = np.broadcast_arrays(np.round(np.atleast_1d(x) * s), np.round(np.atleast_1d(y) * s))
+    return list(zip(x.astype(np.int64).tolist(), y.astype(np.int64).tolist()))
+
+
+def _axes(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    """Per-frame sub-pixel ellipse half-axes, at least one unit each."""
+    s = 1 << SHIFT
+    a, b = np.broadcast_arrays(
+        np.maximum(1, np.round(np.atleast_1d(a) * s)), np.maximum(1, np.round(np.atleast_1d(b) * s))
+    )
+    return list(zip(a.astype(np.int64).tolist(), b.astype(np.int64).tolist()))
+
+
+class FaceTrack:
+    """One actor's face through a whole video: the drawing coordinates of every frame, computed at once."""
+
+    def __init__(
+        self, canvas: FaceCanvas, side: int, look: FaceLook, params: np.ndarray, mouth: np.ndarray, motion: np.ndarray
+    ):
+        u, n = canvas.unit, len(params)
+        self.look, self.dark = look, tuple(int(c * 0.7) for c in look.skin)
+        cx = side * canvas.half + canvas.half / 2 + (look.x_off + motion[:n, 0]) * u
+        cy = canvas.h * 0.47 + (look.y_off + motion[:n, 1]) * u
+        ax, ay = 0.30 * u * look.head_w, 0.40 * u * look.head_h
+        self._head(canvas, cx, cy, ax, ay)
+        self._eyes(cx, cy, ax, ay, params)
+        self.nose = (_pts(cx, cy), _pts(cx - 0.06 * ax, cy + 0.2 * ay))
+        self._mouth(cx, cy, ax, ay, params, np.asarray(mouth[:n], dtype=np.float64))
+
+    def _head(self, canvas: FaceCanvas, cx, cy, ax, ay) -> None:
+        """Shoulders, neck, hair and the face."""
+        u, h, style = canvas.unit, canvas.h, self.look.hair_style
+        self.shirt = (_pts(cx, h + 0.04 * u), _axes(0.46 * u, 0.30 * u)[0])
+        lo, hi = (cx - 0.35 * ax).astype(np.int64), (cx + 0.35 * ax).astype(np.int64)
+        top, bottom = (cy + 0.6 * ay).astype(np.int64), (cy + 1.25 * ay).astype(np.int64)
+        self.neck = (list(zip(lo.tolist(), top.tolist())), list(zip(hi.tolist(), bottom.tolist())))
+        self.long_hair = (_pts(cx, cy + 0.1 * ay), _axes(1.18 * ax, 1.05 * ay)[0]) if style == 1 else None
+        self.face = (_pts(cx, cy), _axes(ax, ay)[0])
+        if style != 2:
+            self.crown = (_pts(cx, cy - 0.52 * ay), _axes(1.0 * ax, 0.5 * ay)[0])
+        else:
+            self.crown = (_pts(cx, cy - 0.62 * ay), _axes(0.9 * ax, 0.38 * ay)[0])
+
+    def _eyes(self, cx, cy, ax, ay, params: np.ndarray) -> None:
+        """Eye whites, irises and brows (inner ends lowered by a positive brow angle), per side of the face."""
+        brow_angle, brow_h, eye_open = params[:, 3], params[:, 4], params[:, 5]
+        ey = cy - 0.12 * ay
+        eh = np.maximum(0.03, 0.12 * ay * eye_open)
+        self.eye_axes = _axes(0.20 * ax, eh)
+        self.iris_axes = _axes(0.09 * ax, np.minimum(eh, 0.09 * ax))
+        by = ey - 0.25 * ay * brow_h
+        self.eyes, self.brows = [], []
+        for sx in (-1, 1):
+            self.eyes.append(_pts(cx + sx * 0.40 * ax, ey))
+            inner = _pts(cx + sx * 0.14 * ax, by + brow_angle * BROW_TILT * ay)
+            outer = _pts(cx + sx * 0.62 * ax, by - brow_angle * BROW_TILT * 0.4 * ay)
+            self.brows.append((inner, outer))
+        self.brow_thickness = max(1, int(round(0.07 * ax * self.look.brow_thickness)))
+
+    def _mouth(self, cx, cy, ax, ay, params: np.ndarray, mouth: np.ndarray) -> None:
+        """The upper lip bends up at the corners for a smile; the lower lip opens with `open_` and speech."""
+        curve, open_, width = params[:, 0], params[:, 1], params[:, 2]
+        my, mw = cy + 0.50 * ay, 0.36 * ax * width
+        xs = np.linspace(-1.0, 1.0, 9)
+        upper = my[:, None] - (curve * MOUTH_CURVE * ay)[:, None] * xs**2
+        gap = (np.maximum(open_ + 0.55 * mouth, 0.0) * MOUTH_GAP * ay)[:, None] * (1 - xs**2)
+        top = np.stack([cx[:, None] + xs * mw[:, None], upper], 2)
+        bottom = np.stack([cx[:, None] + xs[::-1] * mw[:, None], (upper + gap)[:, ::-1]], 2)
+        self.lips = (np.concatenate([top, bottom], 1) * (1 << SHIFT)).round().astype(np.int32)
+        self.lip_thickness = max(1, int(round(0.04 * ax)))
+
+    def draw(self, img: np.ndarray, i: int) -> None:
+        look, dark, sh, aa = self.look, self.dark, SHIFT, cv2.LINE_AA
+        cv2.ellipse(img, self.shirt[0][i], self.shirt[1], 0, 180, 360, look.shirt, -1, aa, sh)
+        cv2.rectangle(img, self.neck[0][i], self.neck[1][i], dark, -1)
+        if self.long_hair is not None:
+            cv2.ellipse(img, self.long_hair[0][i], self.long_hair[1], 0, 0, 360, look.hair, -1, aa, sh)
+        cv2.ellipse(img, self.face[0][i], self.face[1], 0, 0, 360, look.skin, -1, aa, sh)
+        cv2.ellipse(img, self.crown[0][i], self.crown[1], 0, 180, 360, look.hair, -1, aa, sh)
+        for eye, (inner, outer) in zip(self.eyes, self.brows):
+            cv2.ellipse(img, eye[i], self.eye_axes[i], 0, 0, 360, (245, 245, 245), -1, aa, sh)
+            cv2.ellipse(img, eye[i], self.iris_axes[i], 0, 0, 360, look.iris, -1, aa, sh)
+            cv2.ellipse(img, eye[i], self.eye_axes[i], 0, 0, 360, dark, 1, aa, sh)
+            cv2.line(img, inner[i], outer[i], look.hair, self.brow_thickness, aa, sh)
+        cv2.line(img, self.nose[0][i], self.nose[1][i], dark, 1, aa, sh)
+        cv2.fillPoly(img, [self.lips[i]], (90, 20, 30), aa, sh)
+        cv2.polylines(img, [self.lips[i]], True, (150, 50, 60), self.lip_thickness, aa, sh)
 
 
 def open_avi(
@@ -244,8 +257,9 @@ def encode_frames(
     faces: list[tuple[FaceLook, np.ndarray, np.ndarray, np.ndarray]],
 ) -> None:
     """Draw and encode `n_frames` frames into an open video stream, then flush the encoder."""
+    tracks = [FaceTrack(canvas, side, look, pr[:n_frames], mo, mt) for side, (look, pr, mo, mt) in enumerate(faces)]
     for i in range(n_frames):
-        rgb = canvas.frame([(look, pr[i], float(mo[i]), mt[i]) for look, pr, mo, mt in faces])
+        rgb = canvas.frame(tracks, i)
         for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
             container.mux(packet)
     for packet in stream.encode():
