@@ -113,6 +113,9 @@ class FusionConfig(Strict):
     modalities: list[str] = Field(default_factory=lambda: list(MODALITIES))
     extra: list[list[str]] = Field(default_factory=lambda: [["audio", "text"]])  # e.g. the thesis's audio+text
     crossfit_folds: int = 3
+    # main_fit: each cross-fitting model trains as many epochs as its modality's own model needed to reach its
+    # best validation score (no early-stopping tail); early_stopping: each stops on its own
+    crossfit_epochs: Literal["early_stopping", "main_fit"] = "early_stopping"
     missing: Literal["drop", "mask"] = "drop"
     kwargs: dict[str, Any] = Field(default_factory=dict)
     fit: FitConfig = Field(default_factory=FitConfig)

@@ -181,6 +181,7 @@ def run_fold(exp: Experiment, fold: Fold) -> dict:
             fold_dir / modality,
             classes,
             crossfit_folds=cfg.fusion.crossfit_folds if cfg.fusion.enabled else 0,
+            crossfit_epochs=cfg.fusion.crossfit_epochs,
             seed=cfg.seed,
         )
         _unit_done()

@@ -178,10 +178,20 @@ def _load_outputs(out_file: Path) -> UnimodalOutputs:
 
 
 def fit_unimodal(
-    data: ModalityData, modality: str, mcfg, fold, model_dir: Path, classes, *, crossfit_folds: int, seed: int
+    data: ModalityData,
+    modality: str,
+    mcfg,
+    fold,
+    model_dir: Path,
+    classes,
+    *,
+    crossfit_folds: int,
+    seed: int,
+    crossfit_epochs: str = "early_stopping",
 ) -> UnimodalOutputs:
     """The fold's model for one modality (trained on the whole training side) and, for the fusion,
-    out-of-fold outputs for the training utterances from `crossfit_folds` models that never saw them."""
+    out-of-fold outputs for the training utterances from `crossfit_folds` models that never saw them
+    (with `crossfit_epochs: main_fit`, each trained for the epochs the fold's model needed)."""
     from emorec.models.saved import save_model_dir
 
     out_file = model_dir / "outputs.parquet"
@@ -196,7 +206,12 @@ def fit_unimodal(
     )
     if is_global_zero():
         save_model_dir(model, model_dir / "model", unimodal_meta(mcfg, modality, classes, kind))
-    oof = _out_of_fold(data, kind, row_stats, mcfg, train_ids, val_ids, model_dir, crossfit_folds, seed, classes)
+    oof_cfg = (
+        mcfg
+        if crossfit_epochs == "early_stopping"
+        else fixed_epochs(mcfg, best_epochs(model_dir / "fit", mcfg.fit.monitor, res[0].epochs_run))
+    )
+    oof = _out_of_fold(data, kind, row_stats, oof_cfg, train_ids, val_ids, model_dir, crossfit_folds, seed, classes)
     outs = UnimodalOutputs(
         probs_frame(test_ids, p_test, classes),
         probs_frame(val_ids, p_val, classes),
@@ -208,6 +223,21 @@ def fit_unimodal(
         outs,
     )
     return outs
+
+
+def best_epochs(fit_dir: Path, monitor: str, epochs_run: int) -> int:
+    """How many epochs the fit in `fit_dir` ran up to its best `monitor` score (all of them without a score)."""
+    log = pd.read_csv(fit_dir / "metrics.csv") if (fit_dir / "metrics.csv").exists() else pd.DataFrame()
+    if monitor not in log or log[monitor].isna().all():
+        return max(1, epochs_run)
+    scores = log.dropna(subset=[monitor])
+    best = scores[monitor].idxmin() if monitor.endswith("loss") else scores[monitor].idxmax()
+    return int(scores.loc[best, "epoch"]) + 1
+
+
+def fixed_epochs(mcfg, epochs: int):
+    """The model config trained for exactly `epochs` epochs (no early stopping)."""
+    return mcfg.model_copy(update={"fit": mcfg.fit.model_copy(update={"epochs": epochs, "patience": None})})
 
 
 def _out_of_fold(

@@ -125,3 +125,18 @@ def test_exported_bundle_predicts_what_the_run_predicted(tiny_run):
             assert seg.label == fused.loc[u.utt_id, "pred"], u.utt_id
             checked += 1
     assert checked == len(fused)
+
+
+def test_crossfit_models_train_for_the_epochs_the_main_fit_needed(tiny_run):
+    from emorec.training.unimodal import best_epochs
+
+    cfg, base, _, _, _ = tiny_run
+    assert cfg.fusion.crossfit_epochs == "main_fit"
+    fold = base / "run" / "folds" / "session-5"
+    for modality in ("frame", "audio", "text"):
+        main = json.loads((fold / modality / "fit" / "fit_done.json").read_text())
+        wanted = best_epochs(fold / modality / "fit", "val_ua", main["epochs_run"])
+        for k in range(cfg.fusion.crossfit_folds):
+            oof = fold / modality / f"oof{k}"
+            assert json.loads((oof / "fit_config.json").read_text())["patience"] is None
+            assert json.loads((oof / "fit_done.json").read_text())["epochs_run"] == wanted, (modality, k)
