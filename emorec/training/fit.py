@@ -177,6 +177,7 @@ def _module(model: nn.Module, num_classes: int, labels: np.ndarray, cfg: FitConf
         class_weights=weights,
         optimizer=cfg.optimizer,
         schedule=cfg.schedule,
+        fused=cfg.fused_optimizer,
     )
 
 

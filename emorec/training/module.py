@@ -39,10 +39,11 @@ class EmotionClassifier(L.LightningModule):
         class_weights=None,
         optimizer: str = "adam",
         schedule: str = "constant",
+        fused: bool = False,
     ):
         super().__init__()
         self.model, self.num_classes, self.lr, self.weight_decay = model, num_classes, lr, weight_decay
-        self.optimizer_name, self.schedule = optimizer, schedule
+        self.optimizer_name, self.schedule, self.fused = optimizer, schedule, fused
         cw = None if class_weights is None else [float(w) for w in class_weights]
         self.save_hyperparameters(ignore=["model", "class_weights"])
         self.hparams.update(class_weights=cw, model_name=str(getattr(model, "model_name", type(model).__name__)))
@@ -98,7 +99,7 @@ class EmotionClassifier(L.LightningModule):
     def configure_optimizers(self):
         params = [p for p in self.parameters() if p.requires_grad]
         opt_cls = torch.optim.AdamW if self.optimizer_name == "adamw" else torch.optim.Adam
-        opt = opt_cls(params, lr=self.lr, weight_decay=self.weight_decay)
+        opt = opt_cls(params, lr=self.lr, weight_decay=self.weight_decay, **({"fused": True} if self.fused else {}))
         if self.schedule == "constant":
             return opt
         total = max(2, int(self.trainer.estimated_stepping_batches))
