@@ -2,11 +2,13 @@
 models on the synthetic IEMOCAP at full size (5 sessions, 150 dialogs, about 10,000 utterances, 720x480 30 fps
 video) and at a tenth of it.
 
-    python benchmarks/scale.py --work /data/scale [--sizes tenth full] [--workers 2] [--gen-workers 2]
+    python benchmarks/scale.py --work /data/scale [--sizes tenth full] [--workers 2] [--gen-workers 2] [--epochs N]
 
 Each stage runs in its own process (`emorec preprocess`, `emorec train`), so its peak resident memory is its
 own (os.wait4); corpora are generated once and kept in --work. Prints per size and stage: wall seconds,
 utterances per second and peak RSS, then the ratios full / tenth (the memory target: <= 1.3x).
+`--epochs N` caps every fit at N epochs (memory and throughput need a few epochs, not convergence); the
+training time of a full run is then its epochs times the epoch times printed per fit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 
 SIZES = {"tenth": 3, "full": 30}  # dialogs per session (5 sessions)
-TRAIN = ["--set", "split={kind: session, test_groups: ['5'], val_by: speaker}", "--set", "preprocess.frame_size=48"]
+TRAIN = ["--set", "split={kind: session, test_groups: ['5'], val_by: speaker}"]
 
 
 def run(cmd: list[str]) -> tuple[float, float]:
@@ -59,21 +61,46 @@ def corpus(work: Path, size: str, gen_workers: int) -> tuple[Path, float]:
     return root, time.perf_counter() - t
 
 
-def measure(work: Path, size: str, workers: int, gen_workers: int) -> dict:
+def epoch_caps(epochs: int | None) -> list[str]:
+    if epochs is None:
+        return []
+    keys = [f"models.{m}.fit.epochs" for m in ("frame", "audio", "text")] + ["fusion.fit.epochs"]
+    return [arg for key in keys for arg in ("--set", f"{key}={epochs}")]
+
+
+def fit_times(run_dir: Path) -> dict[str, tuple[float, int]]:
+    """{fit folder: (seconds, epochs)} from each fit's config and done files."""
+    out = {}
+    for cfg in sorted(run_dir.rglob("fit_config.json")):
+        done = cfg.parent / "fit_done.json"
+        if done.exists():
+            seconds = done.stat().st_mtime - cfg.stat().st_mtime
+            out[str(cfg.parent.relative_to(run_dir))] = (seconds, json.loads(done.read_text()).get("epochs_run", 0))
+    return out
+
+
+def measure(work: Path, size: str, workers: int, gen_workers: int, epochs: int | None) -> dict:
+    import yaml
+
+    from emorec.config import load_config
+
     root, t_gen = corpus(work, size, gen_workers)
     stores, run_dir = work / f"stores-{size}", work / f"run-{size}"
     common = ["--config", "demo", "--set", f"corpus.root={root}", "--set", f"store_dir={stores}", *TRAIN]
     cfg = work / f"preprocess-{size}.yaml"
+    demo = dict(load_config("demo").preprocess)
     cfg.write_text(
-        f"preprocess:\n  frame_size: 48\n  spec_size: [64, 96]\n  n_mels: 64\n  max_length: 32\n"
-        f"corpus: {{name: iemocap, root: {root}}}\nstore_dir: {stores}\n"
+        yaml.safe_dump({"preprocess": demo, "corpus": {"name": "iemocap", "root": str(root)}, "store_dir": str(stores)})
     )
     t_pre, rss_pre = run(
         [sys.executable, "-m", "emorec.cli", "preprocess", "--config", str(cfg), "--workers", str(workers)]
     )
     summary = json.loads(next(stores.glob("*/summary.json")).read_text())
     n = summary["utterances"]
-    t_train, rss_train = run([sys.executable, "-m", "emorec.cli", "train", *common, "--out", str(run_dir)])
+    train = [sys.executable, "-m", "emorec.cli", "train", *common, *epoch_caps(epochs), "--out", str(run_dir)]
+    t_train, rss_train = run(train)
+    for name, (seconds, n_epochs) in fit_times(run_dir).items():
+        print(f"{size}: {name}: {n_epochs} epochs, {seconds:.1f} s ({seconds / max(n_epochs, 1):.1f} s/epoch)")
     return {
         "size": size,
         "utterances": n,
@@ -92,9 +119,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", nargs="+", default=["tenth", "full"], choices=list(SIZES))
     ap.add_argument("--workers", type=int, default=1, help="preprocessing workers (1: memory of one process)")
     ap.add_argument("--gen-workers", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=None, help="cap every fit at this many epochs")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    rows = [measure(args.work, s, args.workers, args.gen_workers) for s in args.sizes]
+    rows = [measure(args.work, s, args.workers, args.gen_workers, args.epochs) for s in args.sizes]
     keys = [
         "utterances",
         "generate_s",
