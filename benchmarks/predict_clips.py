@@ -10,24 +10,15 @@ that process's own. Prints one line per measurement and the per-clip seconds of 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+from scale import run  # benchmarks/scale.py: wall time and peak RSS of one process
 
-def run(args: list[str]) -> tuple[float, float]:
+
+def emorec(args: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB) of `emorec ARGS` run as its own process."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "emorec.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: emorec {' '.join(args)}\n{proc.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return run([sys.executable, "-m", "emorec.cli", *args])
 
 
 def main(argv=None) -> int:
@@ -44,11 +35,11 @@ def main(argv=None) -> int:
     common = ["--model", args.model, "--asr", args.asr, "--csv"]
     for clip in (video[0], audio[0]):
         for attempt in (1, 2):
-            seconds, rss = run(["predict", str(clip), *common])
+            seconds, rss = emorec(["predict", str(clip), *common])
             print(f"one clip ({clip.name}), run {attempt}: {seconds:.2f} s wall, peak RSS {rss:.0f} MB")
     for name, clips in (("audio", audio), ("video", video)):
-        together, rss = run(["predict", *map(str, clips), *common])
-        apart = sum(run(["predict", str(c), *common])[0] for c in clips)
+        together, rss = emorec(["predict", *map(str, clips), *common])
+        apart = sum(emorec(["predict", str(c), *common])[0] for c in clips)
         print(
             f"{len(clips)} {name} clips: one process {together:.1f} s ({together / len(clips):.2f} s per clip, "
             f"peak RSS {rss:.0f} MB); one process per clip {apart:.1f} s ({apart / len(clips):.2f} s per clip)"

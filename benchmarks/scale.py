@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from demo import fit_seconds  # benchmarks/demo.py: each fit's seconds and epochs
+
 SIZES = {"tenth": 3, "full": 30}  # dialogs per session (5 sessions)
 TRAIN = ["--set", "split={kind: session, test_groups: ['5'], val_by: speaker}"]
 
@@ -68,17 +70,6 @@ def epoch_caps(epochs: int | None) -> list[str]:
     return [arg for key in keys for arg in ("--set", f"{key}={epochs}")]
 
 
-def fit_times(run_dir: Path) -> dict[str, tuple[float, int]]:
-    """{fit folder: (seconds, epochs)} from each fit's config and done files."""
-    out = {}
-    for cfg in sorted(run_dir.rglob("fit_config.json")):
-        done = cfg.parent / "fit_done.json"
-        if done.exists():
-            seconds = done.stat().st_mtime - cfg.stat().st_mtime
-            out[str(cfg.parent.relative_to(run_dir))] = (seconds, json.loads(done.read_text()).get("epochs_run", 0))
-    return out
-
-
 def measure(work: Path, size: str, workers: int, gen_workers: int, epochs: int | None) -> dict:
     import yaml
 
@@ -99,7 +90,7 @@ def measure(work: Path, size: str, workers: int, gen_workers: int, epochs: int |
     n = summary["utterances"]
     train = [sys.executable, "-m", "emorec.cli", "train", *common, *epoch_caps(epochs), "--out", str(run_dir)]
     t_train, rss_train = run(train)
-    for name, (seconds, n_epochs) in fit_times(run_dir).items():
+    for name, seconds, n_epochs in fit_seconds(run_dir):
         print(f"{size}: {name}: {n_epochs} epochs, {seconds:.1f} s ({seconds / max(n_epochs, 1):.1f} s/epoch)")
     return {
         "size": size,

@@ -120,3 +120,34 @@ def load_window(path: str | Path, start: float | None, end: float | None, sr: in
         return src.read(start, end)
     finally:
         src.close()
+
+
+class AudioSources:
+    """Windows of several files, each file opened (and, when compressed, decoded) once; a file that cannot be
+    opened raises its AudioError again on every read. A context manager: leaving it closes every file."""
+
+    def __init__(self, sr: int = 16000):
+        self.sr = sr
+        self._open: dict[str, AudioSource | AudioError] = {}
+
+    def read(self, path: str, start: float | None, end: float | None) -> np.ndarray:
+        if path not in self._open:
+            try:
+                self._open[path] = AudioSource(path, self.sr)
+            except AudioError as e:
+                self._open[path] = e
+        source = self._open[path]
+        if isinstance(source, AudioError):
+            raise source
+        return source.read(start, end)
+
+    def close(self) -> None:
+        for source in self._open.values():
+            if isinstance(source, AudioSource):
+                source.close()
+
+    def __enter__(self) -> AudioSources:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

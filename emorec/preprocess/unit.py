@@ -17,7 +17,7 @@ import numpy as np
 from emorec.corpora.records import Utterance
 from emorec.inputs import MODALITIES, InputKind
 from emorec.inputs.frames import frames_of_windows
-from emorec.media.audio import AudioError, AudioSource
+from emorec.media.audio import AudioError, AudioSources
 from emorec.media.video import VideoError, probe
 from emorec.preprocess.config import PreprocessConfig
 from emorec.preprocess.store import NOT_COMPUTED, array_specs, write_shard
@@ -187,24 +187,11 @@ def _frames_of_video(path, items, utts, kind, arrays, meta, log) -> None:
 def _audio(
     task: UnitTask, cfg: PreprocessConfig, kinds: list[InputKind], arrays: dict, meta: list[dict], log: _Log
 ) -> None:
-    sources: dict[str, AudioSource | AudioError] = {}
-
-    def source(path: str):
-        if path not in sources:
-            try:
-                sources[path] = AudioSource(path, cfg.sample_rate)
-            except AudioError as e:
-                sources[path] = e
-        s = sources[path]
-        if isinstance(s, AudioError):
-            raise s
-        return s
-
-    try:
+    with AudioSources(cfg.sample_rate) as sources:
         for i, u in enumerate(task.utterances):
             path, start, end = _audio_plan(u, cfg, log)
             try:
-                y = source(path).read(start, end)
+                y = sources.read(path, start, end)
             except AudioError as e:
                 meta[i]["status_audio"] = e.reason
                 log.warn(path, e.reason, e.detail)
@@ -217,10 +204,6 @@ def _audio(
                     arrays[name][i] = column[0]
                 meta[i].update({k: v[0] for k, v in info.items()})
             meta[i].update(status_audio="ok", audio_seconds=round(len(y) / cfg.sample_rate, 4))
-    finally:
-        for s in sources.values():
-            if isinstance(s, AudioSource):
-                s.close()
 
 
 def _audio_plan(u: Utterance, cfg: PreprocessConfig, log: _Log) -> tuple[str, float | None, float | None]:

@@ -27,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from emorec.training.distributed import barrier, is_global_zero
-from emorec.training.fit_config import RESUMABLE_CHANGES, FitConfig
+from emorec.training.fit_config import RESUMABLE_CHANGES, FitConfig, monitor_mode
 from emorec.training.module import EmotionClassifier, StderrProgressBar
 from emorec.training.progress import run_progress
 
@@ -244,7 +244,7 @@ def _loaders(train_ds: Dataset, val_ds: Dataset | None, labels: np.ndarray, cfg:
 
 def _callbacks(out_dir: Path, cfg: FitConfig, validated: bool, extra: list | None):
     monitor = cfg.monitor if validated else "train_loss"
-    mode = "min" if monitor.endswith("loss") else "max"
+    mode = monitor_mode(monitor)
     ckpt_cb = ModelCheckpoint(
         dirpath=out_dir, filename="best", monitor=monitor, mode=mode, save_top_k=1, enable_version_counter=False
     )

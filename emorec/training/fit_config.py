@@ -47,3 +47,8 @@ class FitConfig(BaseModel):
     fused_optimizer: bool = False
     optimizer: Literal["adam", "adamw"] = "adam"  # adamw: decoupled weight decay (transformer fine-tuning)
     schedule: Literal["constant", "warmup_linear"] = "constant"  # warmup_linear: 10 % warm-up, then linear to 0
+
+
+def monitor_mode(monitor: str) -> Literal["min", "max"]:
+    """Whether a monitored metric is best where it is lowest (losses) or highest (scores)."""
+    return "min" if monitor.endswith("loss") else "max"

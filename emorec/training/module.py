@@ -99,7 +99,7 @@ class EmotionClassifier(L.LightningModule):
     def configure_optimizers(self):
         params = [p for p in self.parameters() if p.requires_grad]
         opt_cls = torch.optim.AdamW if self.optimizer_name == "adamw" else torch.optim.Adam
-        opt = opt_cls(params, lr=self.lr, weight_decay=self.weight_decay, **({"fused": True} if self.fused else {}))
+        opt = opt_cls(params, lr=self.lr, weight_decay=self.weight_decay, fused=self.fused or None)
         if self.schedule == "constant":
             return opt
         total = max(2, int(self.trainer.estimated_stepping_batches))

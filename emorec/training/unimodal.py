@@ -231,7 +231,9 @@ def best_epochs(fit_dir: Path, monitor: str, epochs_run: int) -> int:
     if monitor not in log or log[monitor].isna().all():
         return max(1, epochs_run)
     scores = log.dropna(subset=[monitor])
-    best = scores[monitor].idxmin() if monitor.endswith("loss") else scores[monitor].idxmax()
+    from emorec.training.fit_config import monitor_mode
+
+    best = scores[monitor].idxmin() if monitor_mode(monitor) == "min" else scores[monitor].idxmax()
     return int(scores.loc[best, "epoch"]) + 1
 
 
