@@ -241,8 +241,6 @@ def _run(
     vad,
     weights,
 ) -> None:
-    import pandas as pd
-
     from emorec.commands.common import fail
 
     cues = _check_options(as_json, as_csv, subtitles, transcript, speaker_side, window, audio)
@@ -277,6 +275,8 @@ def _run(
     )
     _print(frames, results, many, as_json, as_csv)
     if out is not None and frames:
+        import pandas as pd
+
         pd.concat(frames, ignore_index=True).to_csv(Path(out) / "summary.csv", index=False)
         typer.echo(f"wrote results for {len(results)} video(s) to {out}", err=True)
     if failed or problems:

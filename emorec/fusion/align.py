@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from emorec.inputs import MODALITIES
+
+if TYPE_CHECKING:  # pandas is imported where used: a bundle's fusion model does not need it
+    import pandas as pd
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Aligned:
 
 
 def _probs_matrix(df: pd.DataFrame, modality: str, classes: list[str] | None) -> tuple[np.ndarray, list[str] | None]:
+    import pandas as pd
+
     if "probs" in df.columns:
         mats = [
             np.full(0, np.nan) if v is None or (np.isscalar(v) and pd.isna(v)) else np.asarray(v, dtype=float)

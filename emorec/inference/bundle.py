@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,14 +39,18 @@ LOCAL_FIELDS = ("root", "out", "corpus_options")  # preprocessing fields that on
 
 
 class LazyModels(Mapping):
-    """key -> (nn.Module, ModelMeta): each model's weights are read and its architecture built on first use."""
+    """key -> (nn.Module, ModelMeta): each model's weights are read and its architecture built on first use,
+    once, also when several threads ask (the recogniser builds models while Whisper transcribes)."""
 
     def __init__(self, metas: dict[str, ModelMeta], build):
         self.metas, self._build, self._built = dict(metas), build, {}
+        self._locks = {k: threading.Lock() for k in self.metas}
 
     def __getitem__(self, key: str):
         if key not in self._built:
-            self._built[key] = self._build(key, self.metas[key])
+            with self._locks[key]:
+                if key not in self._built:
+                    self._built[key] = self._build(key, self.metas[key])
         return self._built[key], self.metas[key]
 
     def __contains__(self, key) -> bool:  # without building the model (Mapping's default would)

@@ -12,6 +12,7 @@ recording are decoded once; each model runs over all segments in batches; the fu
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -74,6 +75,7 @@ class Recognizer(ModalityPasses):
         self.vad = vad or VadConfig()
         self.segmenter = Segmenter(self.sample_rate, self.vad, "text" in self.runners, asr_model, asr_threads)
         self._sides = None
+        self._warming: threading.Thread | None = None
         self.last_timings: dict[str, float] = {}
 
     @classmethod
@@ -100,6 +102,24 @@ class Recognizer(ModalityPasses):
 
     def probe(self, path) -> MediaInfo:
         return probe_media(path)
+
+    def warm_up(self, text: bool = True) -> None:
+        """Build the models (the text model too when `text`) and load what their inputs need (tokenizer,
+        filters) in a background thread, once: the first recording's decoding and speech recognition
+        (CTranslate2, outside the GIL) run meanwhile. A failure there is left for the first real use to raise."""
+        if self._warming is None:
+            keys = [k for k in self.runners if text or k != "text"]
+            self._warming = threading.Thread(target=self._build, args=(keys,), name="emorec-warm-up", daemon=True)
+            self._warming.start()
+
+    def _build(self, keys: list[str]) -> None:
+        for runner in (self.runners[k] for k in keys):
+            try:
+                runner.kind.prepare()
+                runner.model  # noqa: B018 (builds it)
+            except Exception:  # noqa: BLE001 (raised again, with its context, where the model is used)
+                continue
+        import pandas  # noqa: F401 (the results become a table)
 
     # ------------------------------------------------------------ public API
 
@@ -129,10 +149,11 @@ class Recognizer(ModalityPasses):
             raise ValueError(f"speaker_side must be one of {SPEAKER_SIDES}, got {speaker_side!r}")
         if window is not None and window <= 0:
             raise ValueError(f"window must be > 0 seconds, got {window}")
+        cues = subtitles if subtitles is not None else transcript
+        self.warm_up(text=cues is not None or (window is None and asr != "off"))
         t0 = time.perf_counter()
         info = probe_media(path)
         timings = {"probe": time.perf_counter() - t0}
-        cues = subtitles if subtitles is not None else transcript
         cue_segments = read_segments_file(cues) if cues is not None else None
         speech = SpeechOptions(asr=asr, language=language, vad=vad)
         need_audio = (info.has_audio or audio is not None) and (

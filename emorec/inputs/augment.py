@@ -43,11 +43,11 @@ def change_speed(logmel: np.ndarray, r: float, sr: int) -> np.ndarray:
     f, t = logmel.shape
     floor = float(logmel.min())
     out = _interp_rows(logmel, np.arange(t) * r, floor, axis=1)  # column j shows time j * r of the original
-    import librosa
+    from emorec.inputs.melspec import hz_to_mel, mel_to_hz
 
-    # row k's centre on the mel scale of the preprocessing's filters (librosa's default, Slaney)
-    centres = np.linspace(0.0, librosa.hz_to_mel(sr / 2.0), f + 2)[1:-1]
-    source = librosa.hz_to_mel(librosa.mel_to_hz(centres) / r)  # energy at f Hz comes from f / r Hz
+    # row k's centre on the mel scale of the preprocessing's filters (Slaney, as librosa's default)
+    centres = np.linspace(0.0, hz_to_mel(sr / 2.0), f + 2)[1:-1]
+    source = hz_to_mel(mel_to_hz(centres) / r)  # energy at f Hz comes from f / r Hz
     rows = (source - centres[0]) / (centres[1] - centres[0]) if f > 1 else np.zeros(1)
     return _interp_rows(out, rows, floor, axis=0)
 

@@ -109,6 +109,9 @@ class InputKind:
         """Per-row shape and dtype of each store array this kind writes."""
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """Load what `extract` needs (filters, a tokenizer) ahead of the first call; safe from another thread."""
+
     def extract(self, items: list) -> dict[str, np.ndarray]:
         """Store arrays (one row per item) from the decoded media of a batch of utterances."""
         raise NotImplementedError

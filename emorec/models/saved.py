@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,7 @@ def build_saved_architecture(meta: ModelMeta, where: str):
     from emorec.models.ensemble import Ensemble
 
     try:
-        with _quiet_encoder_loading():
+        with _quiet_encoder_loading() if meta.modality == "text" else nullcontext():
             members = [
                 get_model_checked(meta.name, meta.num_classes, for_saved=True, **meta.kwargs)
                 for _ in range(meta.ensemble)

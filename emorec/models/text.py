@@ -1,5 +1,8 @@
 """Transcript classifier: a Hugging Face encoder (fine-tuned) + a linear head on the pooled output.
 
+BERT-type encoders (MiniLM) run as emorec.models.bert.BertEncoder, the same parameters without transformers'
+import cost; other encoders through transformers' AutoModel.
+
 The encoder is found offline by `emorec.models.encoders.resolve_encoder` ("minilm" ships with emorec; a local
 folder or a hub-cached id such as "bert-base-uncased" also work).
 """
@@ -10,10 +13,28 @@ import torch
 from torch import nn
 
 from emorec.models import register_model
+from emorec.models.bert import BertEncoder, is_plain_bert, read_config
 from emorec.models.encoders import resolve_encoder
 
 POOLINGS = ("mean", "cls")
 CACHE_LIMIT = 500_000  # pooled vectors kept for a frozen encoder (384 floats each for MiniLM)
+
+
+def load_encoder(where: str, pretrained: bool) -> nn.Module:
+    """The encoder in folder `where`: BERT checkpoints as emorec.models.bert.BertEncoder (no transformers
+    import), others through transformers. Without `pretrained` only the config is read (a saved model's
+    architecture: its own weights replace these)."""
+    config = read_config(where)
+    if is_plain_bert(config):
+        model = BertEncoder(config)
+        if pretrained:
+            model.load_checkpoint(where)
+        return model.eval()
+    from transformers import AutoConfig, AutoModel
+
+    if pretrained:
+        return AutoModel.from_pretrained(where, local_files_only=True)
+    return AutoModel.from_config(AutoConfig.from_pretrained(where, local_files_only=True))
 
 
 class TextClassifier(nn.Module):
@@ -27,16 +48,10 @@ class TextClassifier(nn.Module):
         pretrained: bool = True,
     ):
         super().__init__()
-        from transformers import AutoConfig, AutoModel
-
         if pooling not in POOLINGS:
             raise ValueError(f"text model: pooling must be one of {POOLINGS}, got {pooling!r}")
         self.encoder_name, self.pooling = encoder, pooling
-        where = resolve_encoder(encoder)
-        if pretrained:
-            self.encoder = AutoModel.from_pretrained(where, local_files_only=True)
-        else:  # a saved model's architecture: its own weights replace these, so only the config is read
-            self.encoder = AutoModel.from_config(AutoConfig.from_pretrained(where, local_files_only=True))
+        self.encoder = load_encoder(resolve_encoder(encoder), pretrained)
         if freeze_encoder:
             self.encoder.requires_grad_(False)
         self.freeze_encoder = freeze_encoder

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,8 +45,8 @@ class Transcript:
 class Transcriber:
     """A loaded Whisper model. `model`: "base" (the packaged default), a local CTranslate2 model folder,
     or a faster-whisper model name already in the local cache. `language`: a code such as "en", or None to
-    detect it once per recording. `threads`: CPU threads (None: $OMP_NUM_THREADS, else 4). `context_s`: audio
-    Whisper hears before and after each given segment (see `asr_windows`)."""
+    detect it once per recording. `threads`: CPU threads (None: $OMP_NUM_THREADS, else the usable cores, at
+    most 4). `context_s`: audio Whisper hears before and after each given segment (see `asr_windows`)."""
 
     def __init__(
         self,
@@ -68,7 +69,7 @@ class Transcriber:
             self.model_path,
             device=device,
             compute_type=compute_type,
-            cpu_threads=int(threads or 0),
+            cpu_threads=int(threads or default_threads()),
             local_files_only=True,
         )
         if language is not None and language not in self.model.supported_languages:
@@ -132,6 +133,15 @@ class Transcriber:
                 text = " ".join(kept) if any(c.isalnum() for t in kept for c in t) else None
             out.append(Segment(seg.start, seg.end, text, seg.side))
         return Transcript(out, language, probability)
+
+
+def default_threads() -> int:
+    """$OMP_NUM_THREADS when set, else the cores this process may use, at most 4: CTranslate2's own default
+    of 4 threads on a 2-core machine decoded 4-25 % slower here than 2."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 def asr_windows(
