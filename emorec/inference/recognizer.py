@@ -106,10 +106,12 @@ class Recognizer(ModalityPasses):
     def warm_up(self, text: bool = True) -> None:
         """Build the models (the text model too when `text`) and load what their inputs need (tokenizer,
         filters) in a background thread, once: the first recording's decoding and speech recognition
-        (CTranslate2, outside the GIL) run meanwhile. A failure there is left for the first real use to raise."""
+        (CTranslate2, outside the GIL) run meanwhile. A failure there is left for the first real use to raise.
+        Not a daemon: a process that ends early (a broken first file) waits for it instead of killing it inside
+        native code (which aborts the process)."""
         if self._warming is None:
             keys = [k for k in self.runners if text or k != "text"]
-            self._warming = threading.Thread(target=self._build, args=(keys,), name="emorec-warm-up", daemon=True)
+            self._warming = threading.Thread(target=self._build, args=(keys,), name="emorec-warm-up")
             self._warming.start()
 
     def _build(self, keys: list[str]) -> None:
