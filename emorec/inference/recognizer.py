@@ -107,8 +107,9 @@ class Recognizer(ModalityPasses):
         """Build the models (the text model too when `text`) and load what their inputs need (tokenizer,
         filters) in a background thread, once: the first recording's decoding and speech recognition
         (CTranslate2, outside the GIL) run meanwhile. A failure there is left for the first real use to raise.
-        Not a daemon: a process that ends early (a broken first file) waits for it instead of killing it inside
-        native code (which aborts the process)."""
+        The text model is used only after it ends (`_predict` waits): transformers' lazy imports are not safe
+        from two threads at once. Not a daemon: a process that ends early (a broken first file) waits for it
+        instead of killing it inside native code (which aborts the process)."""
         if self._warming is None:
             keys = [k for k in self.runners if text or k != "text"]
             self._warming = threading.Thread(target=self._build, args=(keys,), name="emorec-warm-up")
@@ -277,6 +278,8 @@ class Recognizer(ModalityPasses):
         if track is not None and "audio" in self.runners and n:
             self._audio_probs(track, segments, per, timings, warnings)
         if "text" in self.runners:
+            if self._warming is not None:  # the tokenizer and encoder import transformers: not from two threads
+                self._warming.join()
             self._text_probs(segments, per, timings)
         t = time.perf_counter()
         segs = [Segment(s.start, s.end, s.text, side) for s, side in zip(segments, sides)]

@@ -31,8 +31,8 @@ INPUT_KINDS = {
     "text": "dict(input_ids=(N, L) long, attention_mask=(N, L) long)",
     "fusion": "dict(x=(N, M, C) float, mask=(N, M) bool, True = modality present)",
 }
-# where each built-in model is registered: building one imports its own module only (torchvision's MobileNetV2
-# or the text encoders cost seconds to import; a bundle's start-up pays only for what it holds)
+# where each built-in model is registered: building one imports its own module only, so a bundle's start-up
+# pays only for the models it holds
 _BUILTIN_MODELS = {
     "resnet18": "emorec.models.resnet",
     "resnet50": "emorec.models.resnet",

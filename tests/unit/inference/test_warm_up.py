@@ -69,3 +69,22 @@ def test_a_broken_only_file_exits_with_an_error_not_an_abort(bundle, tmp_path, s
     )
     assert done.returncode == 1, done.stderr
     assert "broken.mp4: truncated or corrupt" in done.stderr and "terminate called" not in done.stderr
+
+
+def test_subtitles_text_is_read_while_models_are_built_in_the_background(bundle, tmp_path, shared_data):
+    """The main thread tokenises the subtitles while the warm-up thread loads the same tokenizer: a fresh
+    process, so that transformers is imported there for the first time."""
+    clip = shared_data / "ravdess_av" / "01-01-01-01-02-01-05.mp4"
+    if not clip.is_file():
+        pytest.skip(f"{clip} not found")
+    srt = tmp_path / "clip.srt"
+    srt.write_text("1\n00:00:00,900 --> 00:00:02,600\nDogs are sitting by the door.\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "emorec.cli", "predict", str(clip), "--model", str(bundle), "--subtitles", str(srt)]
+        + ["--csv"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "frame+audio+text" in done.stdout and "Dogs are sitting by the door." in done.stdout
