@@ -64,12 +64,12 @@ def _tag_word(name: str) -> str:
 
 @lru_cache(maxsize=4)
 def load_tokenizer(name: str = "minilm"):
-    """The tokenizer of a text encoder, from local files only (see emorec.models.encoders.resolve_encoder)."""
-    from transformers import AutoTokenizer
-
+    """The tokenizer of a text encoder, from local files only (see emorec.models.encoders.resolve_encoder and
+    emorec.inputs.tokenizer)."""
+    from emorec.inputs.tokenizer import open_tokenizer
     from emorec.models.encoders import resolve_encoder
 
-    return AutoTokenizer.from_pretrained(resolve_encoder(name))
+    return open_tokenizer(resolve_encoder(name))
 
 
 def tokenize(texts: list[str], tokenizer_name: str = "minilm", max_length: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +77,7 @@ def tokenize(texts: list[str], tokenizer_name: str = "minilm", max_length: int =
     texts = list(texts)
     if not texts:
         return np.zeros((0, max_length), np.int32), np.zeros((0, max_length), np.uint8)
-    tok = load_tokenizer(tokenizer_name)
-    enc = tok(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="np")
-    return enc["input_ids"].astype(np.int32), enc["attention_mask"].astype(np.uint8)
+    return load_tokenizer(tokenizer_name).batch(texts, max_length)
 
 
 def tokenize_with_context(
@@ -94,9 +92,9 @@ def tokenize_with_context(
     ids = np.full((n, max_length), tok.pad_token_id or 0, np.int32)
     mask = np.zeros((n, max_length), np.uint8)
     for i, (ctx, text) in enumerate(zip(contexts, texts)):
-        t_ids = tok(text, add_special_tokens=False)["input_ids"][: max_length - 2]
+        t_ids = tok.ids(text)[: max_length - 2]
         room = max_length - 3 - len(t_ids)
-        c_ids = tok(ctx, add_special_tokens=False)["input_ids"][-room:] if ctx and room > 0 else []
+        c_ids = tok.ids(ctx)[-room:] if ctx and room > 0 else []
         cls_id = tok.cls_token_id if tok.cls_token_id is not None else tok.bos_token_id
         sep_id = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
         seq = ([cls_id] + c_ids + [sep_id] if c_ids else [cls_id]) + t_ids + [sep_id]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -150,31 +149,15 @@ def read_json(read: Callable[[str], bytes], name: str, where, what: str) -> dict
         raise BundleError(f"{where}/{name}: invalid JSON ({e})") from None
 
 
-@contextmanager
-def _quiet_encoder_loading():
-    """No Hugging Face 'Loading weights' bar while a text model is rebuilt."""
-    from transformers.utils import logging as hf_logging
-
-    was_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_on:
-            hf_logging.enable_progress_bar()
-
-
 def build_saved_architecture(meta: ModelMeta, where: str):
     """The architecture of a saved model with fresh weights (no pretrained weights loaded: the saved state
     replaces every one); a bundle error naming the file for unknown models or arguments."""
     from emorec.models.ensemble import Ensemble
 
     try:
-        with _quiet_encoder_loading() if meta.modality == "text" else nullcontext():
-            members = [
-                get_model_checked(meta.name, meta.num_classes, for_saved=True, **meta.kwargs)
-                for _ in range(meta.ensemble)
-            ]
+        members = [
+            get_model_checked(meta.name, meta.num_classes, for_saved=True, **meta.kwargs) for _ in range(meta.ensemble)
+        ]
     except (KeyError, TypeError, ValueError, OSError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         raise BundleError(f"{where}/{META_FILE}: cannot build model {meta.name!r}: {msg}") from None

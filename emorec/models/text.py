@@ -31,10 +31,17 @@ def load_encoder(where: str, pretrained: bool) -> nn.Module:
             model.load_checkpoint(where)
         return model.eval()
     from transformers import AutoConfig, AutoModel
+    from transformers.utils import logging as hf_logging
 
-    if pretrained:
-        return AutoModel.from_pretrained(where, local_files_only=True)
-    return AutoModel.from_config(AutoConfig.from_pretrained(where, local_files_only=True))
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # no 'Loading weights' bar per model built
+    try:
+        if pretrained:
+            return AutoModel.from_pretrained(where, local_files_only=True)
+        return AutoModel.from_config(AutoConfig.from_pretrained(where, local_files_only=True))
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 class TextClassifier(nn.Module):

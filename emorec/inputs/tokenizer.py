@@ -1,0 +1,114 @@
+"""A text encoder's tokenizer, from local files only, behind one small interface.
+
+For a BERT WordPiece tokenizer (MiniLM) the folder's tokenizer.json runs directly on the `tokenizers` library,
+the fast tokenizer transformers' BertTokenizerFast wraps, without importing transformers (about 1 s on a
+2-core CPU). Any other tokenizer, or a tokenizer.json whose normaliser disagrees with tokenizer_config.json
+(transformers would rebuild it), goes through transformers' AutoTokenizer. tests/unit/inputs/test_tokenizer.py
+compares both on every MELD transcript.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+BERT_CLASSES = ("BertTokenizer", "BertTokenizerFast")
+
+
+class Tokenizer:
+    """pad/cls/sep/bos/eos token ids, `ids(text)` (no special tokens), `batch(texts, max_length)`; `tokenize`
+    and `decode` as transformers' (tokens of a text, text of ids with the special tokens kept)."""
+
+    pad_token_id = cls_token_id = sep_token_id = bos_token_id = eos_token_id = None
+
+    def ids(self, text: str) -> list[int]:
+        raise NotImplementedError
+
+    def tokenize(self, text: str) -> list[str]:
+        raise NotImplementedError
+
+    def decode(self, ids) -> str:
+        raise NotImplementedError
+
+    def batch(self, texts: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ids int32 (N, max_length) with special tokens, truncated and padded, and the attention mask uint8."""
+        raise NotImplementedError
+
+
+class WordPieceTokenizer(Tokenizer):
+    def __init__(self, folder: Path):
+        from tokenizers import Tokenizer as Backend
+
+        self.backend = Backend.from_file(str(folder / "tokenizer.json"))
+        special = json.loads((folder / "special_tokens_map.json").read_text())
+        tokens = {k: v["content"] if isinstance(v, dict) else v for k, v in special.items()}
+        for name in ("pad", "cls", "sep"):
+            token = tokens.get(f"{name}_token")
+            setattr(self, f"{name}_token_id", self.backend.token_to_id(token) if token else None)
+        self.pad_token = tokens.get("pad_token", "[PAD]")
+
+    def ids(self, text: str) -> list[int]:
+        self.backend.no_truncation()
+        self.backend.no_padding()
+        return self.backend.encode(text, add_special_tokens=False).ids
+
+    def tokenize(self, text: str) -> list[str]:
+        self.backend.no_truncation()
+        self.backend.no_padding()
+        return self.backend.encode(text, add_special_tokens=False).tokens
+
+    def decode(self, ids) -> str:
+        return self.backend.decode([int(i) for i in ids], skip_special_tokens=False)
+
+    def batch(self, texts: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
+        self.backend.enable_truncation(max_length)
+        self.backend.enable_padding(length=max_length, pad_id=self.pad_token_id or 0, pad_token=self.pad_token)
+        encoded = self.backend.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encoded], dtype=np.int32).reshape(len(texts), max_length)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.uint8).reshape(len(texts), max_length)
+        return ids, mask
+
+
+class TransformersTokenizer(Tokenizer):
+    def __init__(self, folder: Path):
+        from transformers import AutoTokenizer
+
+        self.hf = AutoTokenizer.from_pretrained(str(folder))
+        for name in ("pad", "cls", "sep", "bos", "eos"):
+            setattr(self, f"{name}_token_id", getattr(self.hf, f"{name}_token_id", None))
+
+    def ids(self, text: str) -> list[int]:
+        return self.hf(text, add_special_tokens=False)["input_ids"]
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.hf.tokenize(text)
+
+    def decode(self, ids) -> str:
+        return self.hf.decode([int(i) for i in ids])
+
+    def batch(self, texts: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
+        enc = self.hf(list(texts), padding="max_length", truncation=True, max_length=max_length, return_tensors="np")
+        return enc["input_ids"].astype(np.int32), enc["attention_mask"].astype(np.uint8)
+
+
+def is_plain_wordpiece(folder: Path) -> bool:
+    """A BERT tokenizer whose tokenizer.json already holds what tokenizer_config.json asks for."""
+    files = [folder / n for n in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")]
+    if not all(f.is_file() for f in files):
+        return False
+    config = json.loads(files[1].read_text())
+    normaliser = json.loads(files[0].read_text()).get("normalizer") or {}
+    return (
+        config.get("tokenizer_class") in BERT_CLASSES
+        and normaliser.get("type") == "BertNormalizer"
+        and normaliser.get("lowercase") == config.get("do_lower_case", True)
+        and normaliser.get("strip_accents") == config.get("strip_accents")
+        and normaliser.get("handle_chinese_chars") == config.get("tokenize_chinese_chars", True)
+    )
+
+
+def open_tokenizer(folder: str | Path) -> Tokenizer:
+    folder = Path(folder)
+    return WordPieceTokenizer(folder) if is_plain_wordpiece(folder) else TransformersTokenizer(folder)
