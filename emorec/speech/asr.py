@@ -22,6 +22,8 @@ WHISPER_INSTALL = "faster-whisper==1.2.1"
 DETECT_S = 30.0  # language detection looks at up to this much speech (one Whisper window)
 MIN_ASR_S = 0.1  # shorter pieces are not sent to Whisper
 CONTEXT_S = 0.5  # audio Whisper hears before and after each speech segment (a first consonant cut by the VAD)
+TOKENS_BASE, TOKENS_PER_S = 16, 8  # the token cap of one utterance's decoding (max_tokens)
+MAX_TOKENS = 400  # Whisper's context is 448 tokens, the prompt included
 CONFIDENT_NO_SPEECH = 0.5  # `confident`: Whisper's no-speech probability below this ...
 CONFIDENT_LOGPROB = -1.0  # ... and mean token log probability above this
 
@@ -77,7 +79,10 @@ class Transcriber:
         self.language, self.beam_size, self.max_utterance_s = language, beam_size, max_utterance_s
         self.context_s = max(0.0, float(context_s))
 
-    def _decode(self, audio: np.ndarray, language: str | None, words: bool):
+    def _decode(self, audio: np.ndarray, language: str | None, words: bool, capped: bool = False):
+        """Whisper's segments of `audio`. `capped` (one utterance, under 30 s): at most `max_tokens(seconds)`
+        tokens, so that a hallucination loop on noise or music ends early instead of running to Whisper's 448
+        tokens at each of its fallback temperatures."""
         segments, info = self.model.transcribe(
             audio,
             language=language,
@@ -85,6 +90,7 @@ class Transcriber:
             word_timestamps=words,
             condition_on_previous_text=False,
             vad_filter=False,
+            max_new_tokens=max_tokens(len(audio) / SAMPLE_RATE) if capped else None,
         )
         return list(segments), info
 
@@ -128,11 +134,17 @@ class Transcriber:
         for seg, piece in zip(segments, pieces):
             text = None
             if len(piece) >= MIN_ASR_S * SAMPLE_RATE:
-                decoded, _ = self._decode(piece, language, words=False)
+                decoded, _ = self._decode(piece, language, words=False, capped=len(piece) < DETECT_S * SAMPLE_RATE)
                 kept = [d.text.strip() for d in decoded if d.text.strip() and (confident(d) or not confident_only)]
                 text = " ".join(kept) if any(c.isalnum() for t in kept for c in t) else None
             out.append(Segment(seg.start, seg.end, text, seg.side))
         return Transcript(out, language, probability)
+
+
+def max_tokens(seconds: float) -> int:
+    """Tokens Whisper may write for an utterance of `seconds`: twice a fast speaker's rate (about 4 tokens a
+    second, timestamps included), plus room for a short word in a short clip."""
+    return min(int(TOKENS_BASE + TOKENS_PER_S * seconds), MAX_TOKENS)
 
 
 def default_threads() -> int:
