@@ -42,6 +42,7 @@ class WordPieceTokenizer(Tokenizer):
         from tokenizers import Tokenizer as Backend
 
         self.backend = Backend.from_file(str(folder / "tokenizer.json"))
+        self._plain()  # the file's own truncation and padding (128) are not transformers' behaviour
         special = json.loads((folder / "special_tokens_map.json").read_text())
         tokens = {k: v["content"] if isinstance(v, dict) else v for k, v in special.items()}
         for name in ("pad", "cls", "sep"):
@@ -49,14 +50,14 @@ class WordPieceTokenizer(Tokenizer):
             setattr(self, f"{name}_token_id", self.backend.token_to_id(token) if token else None)
         self.pad_token = tokens.get("pad_token", "[PAD]")
 
-    def ids(self, text: str) -> list[int]:
+    def _plain(self) -> None:
         self.backend.no_truncation()
         self.backend.no_padding()
+
+    def ids(self, text: str) -> list[int]:
         return self.backend.encode(text, add_special_tokens=False).ids
 
     def tokenize(self, text: str) -> list[str]:
-        self.backend.no_truncation()
-        self.backend.no_padding()
         return self.backend.encode(text, add_special_tokens=False).tokens
 
     def decode(self, ids) -> str:
@@ -65,7 +66,10 @@ class WordPieceTokenizer(Tokenizer):
     def batch(self, texts: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
         self.backend.enable_truncation(max_length)
         self.backend.enable_padding(length=max_length, pad_id=self.pad_token_id or 0, pad_token=self.pad_token)
-        encoded = self.backend.encode_batch(list(texts))
+        try:
+            encoded = self.backend.encode_batch(list(texts))
+        finally:
+            self._plain()
         ids = np.array([e.ids for e in encoded], dtype=np.int32).reshape(len(texts), max_length)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.uint8).reshape(len(texts), max_length)
         return ids, mask
@@ -93,22 +97,29 @@ class TransformersTokenizer(Tokenizer):
         return enc["input_ids"].astype(np.int32), enc["attention_mask"].astype(np.uint8)
 
 
-def is_plain_wordpiece(folder: Path) -> bool:
-    """A BERT tokenizer whose tokenizer.json already holds what tokenizer_config.json asks for."""
+def _wordpiece(folder: Path) -> WordPieceTokenizer | None:
+    """The folder's tokenizer on `tokenizers`, when it is a BERT tokenizer whose tokenizer.json already holds
+    what tokenizer_config.json asks for (else transformers would rebuild its normaliser): None otherwise."""
     files = [folder / n for n in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")]
     if not all(f.is_file() for f in files):
-        return False
+        return None
     config = json.loads(files[1].read_text())
-    normaliser = json.loads(files[0].read_text()).get("normalizer") or {}
-    return (
-        config.get("tokenizer_class") in BERT_CLASSES
-        and normaliser.get("type") == "BertNormalizer"
-        and normaliser.get("lowercase") == config.get("do_lower_case", True)
-        and normaliser.get("strip_accents") == config.get("strip_accents")
-        and normaliser.get("handle_chinese_chars") == config.get("tokenize_chinese_chars", True)
+    if config.get("tokenizer_class") not in BERT_CLASSES:
+        return None
+    tok = WordPieceTokenizer(folder)
+    n = tok.backend.normalizer
+    agrees = (
+        type(n).__name__ == "BertNormalizer"
+        and n.lowercase == config.get("do_lower_case", True)
+        and n.strip_accents == config.get("strip_accents")
+        and n.handle_chinese_chars == config.get("tokenize_chinese_chars", True)
     )
+    return tok if agrees else None
+
+
+def is_plain_wordpiece(folder: Path) -> bool:
+    return _wordpiece(Path(folder)) is not None
 
 
 def open_tokenizer(folder: str | Path) -> Tokenizer:
-    folder = Path(folder)
-    return WordPieceTokenizer(folder) if is_plain_wordpiece(folder) else TransformersTokenizer(folder)
+    return _wordpiece(Path(folder)) or TransformersTokenizer(Path(folder))

@@ -79,10 +79,10 @@ class Transcriber:
         self.language, self.beam_size, self.max_utterance_s = language, beam_size, max_utterance_s
         self.context_s = max(0.0, float(context_s))
 
-    def _decode(self, audio: np.ndarray, language: str | None, words: bool, capped: bool = False):
-        """Whisper's segments of `audio`. `capped` (one utterance, under 30 s): at most `max_tokens(seconds)`
-        tokens, so that a hallucination loop on noise or music ends early instead of running to Whisper's 448
-        tokens at each of its fallback temperatures."""
+    def _decode(self, audio: np.ndarray, language: str | None, words: bool, utterance: bool = False):
+        """Whisper's segments of `audio`. `utterance` (one speech segment): at most `max_tokens(seconds)` tokens
+        per Whisper window, so that a hallucination loop on noise or music ends early instead of running to
+        Whisper's 448 tokens at each of its fallback temperatures."""
         segments, info = self.model.transcribe(
             audio,
             language=language,
@@ -90,7 +90,7 @@ class Transcriber:
             word_timestamps=words,
             condition_on_previous_text=False,
             vad_filter=False,
-            max_new_tokens=max_tokens(len(audio) / SAMPLE_RATE) if capped else None,
+            max_new_tokens=max_tokens(len(audio) / SAMPLE_RATE) if utterance else None,
         )
         return list(segments), info
 
@@ -134,7 +134,7 @@ class Transcriber:
         for seg, piece in zip(segments, pieces):
             text = None
             if len(piece) >= MIN_ASR_S * SAMPLE_RATE:
-                decoded, _ = self._decode(piece, language, words=False, capped=len(piece) < DETECT_S * SAMPLE_RATE)
+                decoded, _ = self._decode(piece, language, words=False, utterance=True)
                 kept = [d.text.strip() for d in decoded if d.text.strip() and (confident(d) or not confident_only)]
                 text = " ".join(kept) if any(c.isalnum() for t in kept for c in t) else None
             out.append(Segment(seg.start, seg.end, text, seg.side))
