@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
+import sys
+import threading
 
 import typer
 
@@ -28,8 +32,25 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def main() -> None:
+    """The console script. After a command that asked for it (`skip_teardown`), the process ends as soon as its
+    threads are done and its output is flushed, without the interpreter's teardown."""
+    from emorec.commands.common import teardown_skipped
+
+    try:
+        app()
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    if not teardown_skipped() or not isinstance(code, int | None):
+        raise SystemExit(code)
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -98,6 +98,13 @@ def _check_options(as_json, as_csv, subtitles, transcript, speaker_side, window,
     return cues
 
 
+def _check_speech_options(asr: str, vad: str) -> None:
+    from emorec.commands.common import fail
+
+    if asr not in ("auto", "on", "off") or vad not in ("auto", "silero", "energy"):
+        fail(f"--asr must be auto, on or off and --vad auto, silero or energy (got {asr!r}, {vad!r})")
+
+
 def parse_weights(text: str | None) -> dict[str, float] | None:
     """`frame=1,audio=0.5,text=0` -> {"frame": 1.0, ...}; exits with a message when malformed."""
     from emorec.commands.common import fail
@@ -114,17 +121,37 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
     return out
 
 
-def _load(model: Path, weights: dict | None = None):
+def _load(model: Path, weights: dict | None = None, early=None):
+    """The recogniser of the bundle; a bundle that cannot be loaded stops the speech pass begun `early`."""
     from emorec.commands.common import fail
-    from emorec.inference import BundleError, Recognizer
 
     try:
-        recognizer = Recognizer.load(model, fusion_weights=weights)
-    except (BundleError, ValueError) as e:
-        fail(str(e))
+        from emorec.inference import BundleError, Recognizer
+
+        try:
+            recognizer = Recognizer.load(model, fusion_weights=weights)
+        except (BundleError, ValueError) as e:
+            fail(str(e))
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
     if recognizer.untrained:
         typer.echo(f"warning: {model} holds untrained models; its labels are meaningless", err=True)
     return recognizer
+
+
+def _early_speech(files, cues, window, audio, model: Path, asr: str, language, vad: str):
+    """The speech pass of a single recording whose words Whisper will give, started before the bundle's
+    models are imported (emorec.inference.early); None otherwise."""
+    if len(files) != 1 or cues is not None or window is not None or audio is not None or asr == "off":
+        return None
+    from emorec.inference.early import EarlySpeech, bundle_reads_text
+    from emorec.inference.segmenter import SpeechOptions
+
+    if asr == "auto" and not bundle_reads_text(model):
+        return None
+    return EarlySpeech(files[0], SpeechOptions(asr=asr, language=language, vad=vad))
 
 
 def _predict_all(recognizer, files: list[Path], cues, transcript: bool, out: Path | None, **options):
@@ -244,14 +271,14 @@ def _run(
     from emorec.commands.common import fail
 
     cues = _check_options(as_json, as_csv, subtitles, transcript, speaker_side, window, audio)
-    if asr not in ("auto", "on", "off") or vad not in ("auto", "silero", "energy"):
-        fail(f"--asr must be auto, on or off and --vad auto, silero or energy (got {asr!r}, {vad!r})")
+    _check_speech_options(asr, vad)
     files, problems = expand_inputs(inputs)
     for p in problems:
         typer.echo(f"error: {p}", err=True)
     if not files:
         fail("no input videos")
-    recognizer = _load(model, parse_weights(weights))
+    early = _early_speech(files, cues, window, audio, model, asr, language, vad)
+    recognizer = _load(model, parse_weights(weights), early)
     many = len(files) > 1
     if many and cues is not None and not cues.is_dir():
         fail(
@@ -272,6 +299,7 @@ def _run(
         asr=asr,
         language=language,
         vad=vad,
+        early=early,
     )
     _print(frames, results, many, as_json, as_csv)
     if out is not None and frames:
@@ -307,4 +335,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Recognise the emotion of each utterance in videos: one row per segment with per-class probabilities
         and the modalities used."""
-        _run(**locals())  # the options above, by name
+        options = dict(locals())  # the options above, by name
+        from emorec.commands.common import skip_teardown
+
+        skip_teardown()
+        _run(**options)

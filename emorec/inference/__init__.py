@@ -2,25 +2,33 @@
 
 >>> from emorec.inference import Recognizer
 >>> Recognizer.load("model.emorec").predict_video("clip.mp4").to_frame()
+
+The names below are imported when first used: media probing and segmentation (`emorec.inference.media`,
+`.segmenter`) load without torch, so speech recognition can start while the models' code is imported.
 """
 
-from emorec.inference.bundle import Bundle, BundleError, export_bundle, load_bundle, write_bundle
-from emorec.inference.media import MediaError, MediaInfo, probe_media
-from emorec.inference.recognizer import Recognizer
-from emorec.inference.results import SegmentPrediction, VideoResult
-from emorec.inference.untrained import build_untrained_bundle
+import importlib
 
-__all__ = [
-    "Bundle",
-    "BundleError",
-    "MediaError",
-    "MediaInfo",
-    "Recognizer",
-    "SegmentPrediction",
-    "VideoResult",
-    "build_untrained_bundle",
-    "export_bundle",
-    "load_bundle",
-    "probe_media",
-    "write_bundle",
-]
+_HOMES = {
+    "Bundle": "bundle",
+    "BundleError": "bundle",
+    "export_bundle": "bundle",
+    "load_bundle": "bundle",
+    "write_bundle": "bundle",
+    "MediaError": "media",
+    "MediaInfo": "media",
+    "probe_media": "media",
+    "Recognizer": "recognizer",
+    "SegmentPrediction": "results",
+    "VideoResult": "results",
+    "build_untrained_bundle": "untrained",
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'emorec.inference' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"emorec.inference.{_HOMES[name]}"), name)
+
+
+__all__ = sorted(_HOMES)

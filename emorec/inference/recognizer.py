@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from emorec.inference.early import EarlySpeech, SpeechPass
 from emorec.inference.frames import SideFinder, convert_array
 from emorec.inference.fuse import Fuser
 from emorec.inference.media import (
@@ -138,6 +139,7 @@ class Recognizer(ModalityPasses):
         asr: str = "auto",
         language: str | None = None,
         vad: str = "auto",
+        early: EarlySpeech | None = None,
     ) -> VideoResult:
         """Segment the video (subtitles/transcript cues, fixed windows, or detected speech) and label each segment.
 
@@ -145,7 +147,8 @@ class Recognizer(ModalityPasses):
         audio: a separate audio file on the video's time line (e.g. an IEMOCAP dialog wav) instead of its own track.
         asr: "auto" transcribes the speech (Whisper) when the bundle reads text and no subtitles or transcript
         are given; "on" always does (an error without the packages); "off" never. language: e.g. "en"; None
-        detects it. vad: speech detection, "auto" (Silero when installed), "silero" or "energy"."""
+        detects it. vad: speech detection, "auto" (Silero when installed), "silero" or "energy". early: this
+        recording's speech pass, begun before the bundle was loaded (used where it matches these options)."""
         if asr not in ASR_MODES:
             raise ValueError(f"asr must be one of {ASR_MODES}, got {asr!r}")
         if speaker_side not in SPEAKER_SIDES:
@@ -154,11 +157,30 @@ class Recognizer(ModalityPasses):
             raise ValueError(f"window must be > 0 seconds, got {window}")
         cues = subtitles if subtitles is not None else transcript
         self.warm_up(text=cues is not None or (window is None and asr != "off"))
+        speech = SpeechOptions(asr=asr, language=language, vad=vad)
+        plain = cues is None and window is None and audio is None
+        found = early.take(path, self.segmenter, speech, plain) if early is not None else None
+        if found is None:
+            found = self._speech_pass(path, cues, window, audio, speech)
+        try:
+            result = self._predict(
+                path, found.info, found.segments, speaker_side, track=found.track, require_face=require_face
+            )
+        finally:
+            if found.track is not None:
+                found.track.close()
+        result.segmentation, result.language = found.how, found.language
+        result.warnings = found.warnings + result.warnings
+        result.timings.update(found.timings)
+        self.last_timings = dict(result.timings)
+        return result
+
+    def _speech_pass(self, path, cues, window, audio, speech: SpeechOptions) -> SpeechPass:
+        """Probe, decode the audio once and cut the recording into utterances (see `predict_video`)."""
         t0 = time.perf_counter()
         info = probe_media(path)
         timings = {"probe": time.perf_counter() - t0}
         cue_segments = read_segments_file(cues) if cues is not None else None
-        speech = SpeechOptions(asr=asr, language=language, vad=vad)
         need_audio = (info.has_audio or audio is not None) and (
             "audio" in self.runners or (cues is None and window is None)
         )
@@ -169,16 +191,11 @@ class Recognizer(ModalityPasses):
         timings["audio_decode"] = time.perf_counter() - t0
         try:
             segments, how, warnings = self.segmenter.segments(info, cues, cue_segments, window, track, timings, speech)
-            result = self._predict(path, info, segments, speaker_side, track=track, require_face=require_face)
-        finally:
+        except BaseException:
             if track is not None:
                 track.close()
-        result.segmentation = how
-        result.language = speech.detected_language
-        result.warnings = warnings + result.warnings
-        result.timings.update(timings)
-        self.last_timings = dict(result.timings)
-        return result
+            raise
+        return SpeechPass(info, track, segments, how, warnings, timings, speech.detected_language)
 
     def predict_segments(
         self, path, segments, speaker_side: str = "auto", require_face: bool = False, audio=None

@@ -94,6 +94,12 @@ class Segmenter:
         timings["vad"] = time.perf_counter() - t0
         return found.segments, f"speech ({found.method})", warnings + ([found.note] if found.note else [])
 
+    def adopt_transcribers(self, other: Segmenter) -> None:
+        """Use the Whisper models `other` has loaded, where they are the ones this segmenter would load."""
+        if (other.asr_model, other.asr_threads) == (self.asr_model, self.asr_threads):
+            for language, transcriber in other._transcribers.items():
+                self._transcribers.setdefault(language, transcriber)
+
     def transcriber(self, language: str | None = None):
         """The speech recogniser, loaded once per language setting."""
         from emorec.speech import Transcriber
