@@ -1,7 +1,7 @@
 """Word error rate of emorec's speech recognition on RAVDESS speech, end to end through its segmentation.
 
     python benchmarks/asr_wer.py [--data DIR] [--limit N] [--threads 1] [--language en] [--method auto]
-                                 [--model base] [--context 0.5] [--no-rescue] [--errors]
+                                 [--model base] [--context 0.5] [--no-rescue] [--errors] [--full-windows]
 
 Every RAVDESS speech clip says "Kids are talking by the door" (statement 01, the 5th field of the file name)
 or "Dogs are sitting by the door" (02). Each clip goes through `emorec.speech.transcribe_speech`: speech
@@ -54,7 +54,12 @@ def run(args) -> int:
         return 1
     t0 = time.perf_counter()
     transcriber = Transcriber(
-        args.model, language=args.language, threads=args.threads, context_s=args.context, beam_size=args.beam
+        args.model,
+        language=args.language,
+        threads=args.threads,
+        context_s=args.context,
+        beam_size=args.beam,
+        short_windows=args.short_windows,
     )
     load_s = time.perf_counter() - t0
     per_actor: dict[str, WordErrors] = defaultdict(WordErrors)
@@ -109,6 +114,9 @@ def main(argv=None) -> int:
     p.add_argument("--no-rescue", dest="rescue", action="store_false", help="Silero segments only (no energy rescue)")
     p.add_argument("--beam", type=int, default=5, help="beam size (1: greedy decoding)")
     p.add_argument("--errors", action="store_true", help="print each clip with an error")
+    p.add_argument(
+        "--full-windows", dest="short_windows", action="store_false", help="encode each utterance's padded 30 s"
+    )
     return run(p.parse_args(argv))
 
 

@@ -96,6 +96,15 @@ class TextClassifier(nn.Module):
                 self._cache[keys[i]] = v.detach()
         return torch.stack([self._cache[k] for k in keys]).to(ids.device)
 
+    def layer_groups(self) -> list[list[nn.Parameter]]:
+        """Parameters from the bottom up: the embeddings, each transformer layer, then the rest (pooler,
+        head), for layer-wise learning-rate decay (`fit.layer_decay`)."""
+        layers = list(getattr(getattr(self.encoder, "encoder", None), "layer", []))
+        embeddings = getattr(self.encoder, "embeddings", None)
+        groups = [list(m.parameters()) for m in [embeddings, *layers] if m is not None]
+        seen = {id(p) for g in groups for p in g}
+        return [*groups, [p for p in self.parameters() if id(p) not in seen]]
+
     def forward(self, x: dict) -> torch.Tensor:
         ids, mask = x["input_ids"].long(), x["attention_mask"].long()
         pooled = self._encode_frozen(ids, mask) if self.freeze_encoder else self.encode(ids, mask)

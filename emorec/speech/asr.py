@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +21,13 @@ from emorec.speech.utterances import utterances_from_whisper
 from emorec.speech.vad import SileroConfig, detect_speech
 
 WHISPER_INSTALL = "faster-whisper==1.2.1"
-DETECT_S = 30.0  # language detection looks at up to this much speech (one Whisper window)
+DETECT_S = 10.0  # language detection looks at up to this much speech (of the utterances, joined)
 MIN_ASR_S = 0.1  # shorter pieces are not sent to Whisper
 CONTEXT_S = 0.5  # audio Whisper hears before and after each speech segment (a first consonant cut by the VAD)
 TOKENS_BASE, TOKENS_PER_S = 16, 8  # the token cap of one utterance's decoding (max_tokens)
 MAX_TOKENS = 400  # Whisper's context is 448 tokens, the prompt included
+PAD_KEPT_FRAMES = 500  # padding kept after an utterance (10 ms frames; Whisper pads every window to 3000)
+MIN_WINDOW_FRAMES = 1500  # the shortest window encoded: shorter ones made Whisper repeat the sentence
 CONFIDENT_NO_SPEECH = 0.5  # `confident`: Whisper's no-speech probability below this ...
 CONFIDENT_LOGPROB = -1.0  # ... and mean token log probability above this
 
@@ -48,7 +52,8 @@ class Transcriber:
     """A loaded Whisper model. `model`: "base" (the packaged default), a local CTranslate2 model folder,
     or a faster-whisper model name already in the local cache. `language`: a code such as "en", or None to
     detect it once per recording. `threads`: CPU threads (None: $OMP_NUM_THREADS, else the usable cores, at
-    most 4). `context_s`: audio Whisper hears before and after each given segment (see `asr_windows`)."""
+    most 4). `context_s`: audio Whisper hears before and after each given segment (see `asr_windows`).
+    `short_windows`: each utterance's 30 s window is encoded without most of its padding (`WhisperEncoding`)."""
 
     def __init__(
         self,
@@ -60,6 +65,7 @@ class Transcriber:
         context_s: float = CONTEXT_S,
         device: str = "cpu",
         compute_type: str = "int8",
+        short_windows: bool = True,
     ):
         require("faster_whisper", "Speech recognition", WHISPER_INSTALL)
         from faster_whisper import WhisperModel
@@ -74,11 +80,12 @@ class Transcriber:
             cpu_threads=int(threads or default_threads()),
             local_files_only=True,
         )
-        self.model.encode = RepeatedEncoding(self.model.encode)
+        self.model.encode = WhisperEncoding(self.model.encode)
         if language is not None and language not in self.model.supported_languages:
             raise ValueError(f"unknown language code {language!r} for this Whisper model (codes such as en, de, fr)")
         self.language, self.beam_size, self.max_utterance_s = language, beam_size, max_utterance_s
         self.context_s = max(0.0, float(context_s))
+        self.short_windows = short_windows
 
     def _decode(self, audio: np.ndarray, language: str | None, words: bool, utterance: bool = False):
         """Whisper's segments of `audio`. `utterance` (one speech segment): at most `max_tokens(seconds)` tokens
@@ -96,9 +103,9 @@ class Transcriber:
         return list(segments), info
 
     def detect_language(self, samples: np.ndarray, sr: int) -> tuple[str, float]:
-        """(language code, probability) from the first 30 s of the audio. It looks at the frames that
+        """(language code, probability) from the first `DETECT_S` seconds of the audio. It looks at the frames that
         Whisper's decoding of the same audio encodes (all but the last one), so that where the audio is one
-        utterance, decoding it reuses the encoder's pass (`RepeatedEncoding`): 0.65 s less on a 2-core CPU."""
+        utterance, decoding it reuses the encoder's pass (`WhisperEncoding`): 0.65 s less on a 2-core CPU."""
         x = to_16k(samples, sr)[: int(DETECT_S * SAMPLE_RATE)]
         features = self.model.feature_extractor(x)
         language, probability, _ = self.model.detect_language(features=features[..., : max(1, features.shape[-1] - 1)])
@@ -126,39 +133,68 @@ class Transcriber:
         """One utterance per given segment (same times and side), with the words Whisper hears in it
         (Whisper hears `context_s` more on each side, never past the middle of the gap to a neighbour in
         `segments` or `others`). The language is `language`, else the transcriber's, else detected once on
-        up to 30 s of the segments' audio. `confident_only` keeps only text Whisper is sure is speech."""
+        up to `DETECT_S` seconds of the segments' audio. `confident_only` keeps only text Whisper is sure is speech."""
         x = to_16k(samples, sr)
         windows = asr_windows(segments, len(x) / SAMPLE_RATE, self.context_s, others)
         pieces = [x[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in windows]
         language, probability = language or self.language, 1.0
-        if language is None:
-            speech = np.concatenate([p for p in pieces if len(p)] or [np.zeros(0, np.float32)])
-            language, probability = self.detect_language(speech, SAMPLE_RATE) if len(speech) else ("", 0.0)
-        out = []
-        for seg, piece in zip(segments, pieces):
-            text = None
-            if len(piece) >= MIN_ASR_S * SAMPLE_RATE:
-                decoded, _ = self._decode(piece, language, words=False, utterance=True)
-                kept = [d.text.strip() for d in decoded if d.text.strip() and (confident(d) or not confident_only)]
-                text = " ".join(kept) if any(c.isalnum() for t in kept for c in t) else None
-            out.append(Segment(seg.start, seg.end, text, seg.side))
+        with self.model.encode.short_windows() if self.short_windows else nullcontext():
+            if language is None:
+                speech = np.concatenate([p for p in pieces if len(p)] or [np.zeros(0, np.float32)])
+                language, probability = self.detect_language(speech, SAMPLE_RATE) if len(speech) else ("", 0.0)
+            out = []
+            for seg, piece in zip(segments, pieces):
+                text = None
+                if len(piece) >= MIN_ASR_S * SAMPLE_RATE:
+                    decoded, _ = self._decode(piece, language, words=False, utterance=True)
+                    kept = [d.text.strip() for d in decoded if d.text.strip() and (confident(d) or not confident_only)]
+                    text = " ".join(kept) if any(c.isalnum() for t in kept for c in t) else None
+                out.append(Segment(seg.start, seg.end, text, seg.side))
         return Transcript(out, language, probability)
 
 
-class RepeatedEncoding:
-    """A Whisper model's `encode` that remembers its last input and output: language detection and the
-    decoding of the same 30 s window encode it once. Safe from several threads (at worst one more pass)."""
+class WhisperEncoding:
+    """A Whisper model's `encode`, with two savings for utterances.
+
+    It remembers its last input and output: language detection and the decoding of the same window encode
+    it once (safe from several threads: at worst one more pass). Inside `short_windows()` (this thread
+    only), a window's trailing padding is cut to `PAD_KEPT_FRAMES` before encoding: the encoder's cost
+    grows with its input, and Whisper pads every utterance to 30 s."""
 
     def __init__(self, encode):
         self.encode, self.last = encode, None
+        self._local = threading.local()
+
+    @contextmanager
+    def short_windows(self):
+        before = getattr(self._local, "short", False)
+        self._local.short = True
+        try:
+            yield
+        finally:
+            self._local.short = before
 
     def __call__(self, features: np.ndarray):
+        if getattr(self._local, "short", False):
+            features = without_padding(features)
         last = self.last
         if last is not None and last[0].shape == features.shape and np.array_equal(last[0], features):
             return last[1]
         out = self.encode(features)
         self.last = (np.array(features, copy=True), out)
         return out
+
+
+def without_padding(features: np.ndarray, kept: int | None = None, least: int | None = None) -> np.ndarray:
+    """Log-mel features (..., 80, frames) without their trailing all-zero frames (Whisper's padding) beyond
+    `kept` frames, and at least `least` frames long (an even count: the encoder halves it)."""
+    kept = PAD_KEPT_FRAMES if kept is None else kept
+    least = MIN_WINDOW_FRAMES if least is None else least
+    active = np.flatnonzero(np.abs(features).reshape(-1, features.shape[-1]).max(axis=0) > 0)
+    content = int(active[-1]) + 1 if len(active) else 0
+    n = min(features.shape[-1], max(least, content + kept))
+    n += n % 2
+    return features[..., :n] if n < features.shape[-1] else features
 
 
 def max_tokens(seconds: float) -> int:

@@ -178,6 +178,9 @@ def _module(model: nn.Module, num_classes: int, labels: np.ndarray, cfg: FitConf
         optimizer=cfg.optimizer,
         schedule=cfg.schedule,
         fused=cfg.fused_optimizer,
+        loss=cfg.loss,
+        focal_gamma=cfg.focal_gamma,
+        layer_decay=cfg.layer_decay,
     )
 
 

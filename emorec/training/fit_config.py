@@ -47,6 +47,11 @@ class FitConfig(BaseModel):
     fused_optimizer: bool = False
     optimizer: Literal["adam", "adamw"] = "adam"  # adamw: decoupled weight decay (transformer fine-tuning)
     schedule: Literal["constant", "warmup_linear"] = "constant"  # warmup_linear: 10 % warm-up, then linear to 0
+    loss: Literal["cross_entropy", "focal"] = "cross_entropy"  # focal: (1 - p)^focal_gamma down-weights easy examples
+    focal_gamma: float = 2.0
+    # layer-wise learning-rate decay for models with `layer_groups()` (the text model): the top group trains at
+    # `lr`, each group below at `layer_decay` times the one above; None = one rate for all
+    layer_decay: float | None = None
 
 
 def monitor_mode(monitor: str) -> Literal["min", "max"]:

@@ -26,6 +26,14 @@ def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(f1_score(y_true, y_pred, average="weighted", zero_division=0))
 
 
+def focal_loss(logits: torch.Tensor, y: torch.Tensor, gamma: float, weight: torch.Tensor | None = None):
+    """Mean of -w_y (1 - p_y)^gamma log p_y (Lin et al. 2017); gamma 0 is (weighted) cross-entropy, averaged
+    over examples."""
+    logp = F.log_softmax(logits, dim=1).gather(1, y.unsqueeze(1)).squeeze(1)
+    loss = -((1 - logp.exp()) ** gamma) * logp
+    return (loss * weight[y]).mean() if weight is not None else loss.mean()
+
+
 class EmotionClassifier(L.LightningModule):
     """Wraps a registry model: cross-entropy (optionally class-weighted), Adam or AdamW with an optional warm-up
     and linear decay, WA/UA validation metrics."""
@@ -40,10 +48,14 @@ class EmotionClassifier(L.LightningModule):
         optimizer: str = "adam",
         schedule: str = "constant",
         fused: bool = False,
+        loss: str = "cross_entropy",
+        focal_gamma: float = 2.0,
+        layer_decay: float | None = None,
     ):
         super().__init__()
         self.model, self.num_classes, self.lr, self.weight_decay = model, num_classes, lr, weight_decay
         self.optimizer_name, self.schedule, self.fused = optimizer, schedule, fused
+        self.loss_name, self.focal_gamma, self.layer_decay = loss, focal_gamma, layer_decay
         cw = None if class_weights is None else [float(w) for w in class_weights]
         self.save_hyperparameters(ignore=["model", "class_weights"])
         self.hparams.update(class_weights=cw, model_name=str(getattr(model, "model_name", type(model).__name__)))
@@ -55,6 +67,8 @@ class EmotionClassifier(L.LightningModule):
         return self.model(x)
 
     def _loss(self, logits, y):
+        if self.loss_name == "focal":
+            return focal_loss(logits.float(), y, self.focal_gamma, self.class_weights)
         return F.cross_entropy(logits.float(), y, weight=self.class_weights)
 
     def training_step(self, batch, batch_idx):
@@ -96,10 +110,20 @@ class EmotionClassifier(L.LightningModule):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
         return torch.softmax(self(x).float(), dim=1)
 
+    def _param_groups(self) -> list[dict]:
+        """One group at `lr`, or with `layer_decay` one per layer group of the model, lower layers slower."""
+        groups = self.model.layer_groups() if self.layer_decay and hasattr(self.model, "layer_groups") else None
+        if not groups:
+            return [{"params": [p for p in self.parameters() if p.requires_grad], "lr": self.lr}]
+        n = len(groups)
+        return [
+            {"params": [p for p in g if p.requires_grad], "lr": self.lr * self.layer_decay ** (n - 1 - i)}
+            for i, g in enumerate(groups)
+        ]
+
     def configure_optimizers(self):
-        params = [p for p in self.parameters() if p.requires_grad]
         opt_cls = torch.optim.AdamW if self.optimizer_name == "adamw" else torch.optim.Adam
-        opt = opt_cls(params, lr=self.lr, weight_decay=self.weight_decay, fused=self.fused or None)
+        opt = opt_cls(self._param_groups(), lr=self.lr, weight_decay=self.weight_decay, fused=self.fused or None)
         if self.schedule == "constant":
             return opt
         total = max(2, int(self.trainer.estimated_stepping_batches))
