@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
 
@@ -151,8 +152,8 @@ def straightforward(utts, cfg, tok, spec):
         y, sr = librosa.load(u.audio_path, sr=cfg.sample_rate)
         img, _ = spec(y[int(round(u.start * sr)) : int(round(u.end * sr))])
         specs.append(to_float16(img))
-        enc = tok(clean_text(u.text, cfg.tags), padding="max_length", truncation=True, max_length=cfg.max_length)
-        ids.append(np.asarray(enc["input_ids"], np.int32))
+        token_ids, _ = tok.batch([clean_text(u.text, cfg.tags)], cfg.max_length)
+        ids.append(token_ids[0])
     return frames, specs, ids
 
 
@@ -182,7 +183,13 @@ def _in_child(target, *args) -> dict:
     q = ctx.Queue()
     p = ctx.Process(target=target, args=(*args, q))
     p.start()
-    result = q.get()
+    while True:  # a child that dies (an exception) must not leave this process waiting for ever
+        try:
+            result = q.get(timeout=5)
+            break
+        except Empty:
+            if not p.is_alive():
+                raise SystemExit(f"{target.__name__} failed (exit code {p.exitcode}); its error is above") from None
     p.join()
     return result
 

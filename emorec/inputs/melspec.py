@@ -1,7 +1,7 @@
 """Fixed-size spectrogram images of a signal (log-mel with deltas, or log-mel/MFCC/chroma), computed fast.
 
 The Hann window, mel filters, dB scale and delta filter are librosa's (Slaney mel scale and norm) written in
-numpy: importing librosa and scipy takes longer than a short clip's whole prediction. They are checked
+numpy: importing librosa and scipy.signal takes longer than a short clip's whole prediction. They are checked
 against librosa in tests/unit/inputs/test_melspec.py.
 """
 
@@ -77,15 +77,10 @@ def _delta_filter(order: int) -> np.ndarray:
 
 def delta(x: np.ndarray, order: int) -> np.ndarray:
     """librosa.feature.delta(x, width=9, order=order, mode="nearest"), with the Savitzky-Golay filter
-    computed once instead of per call; the convolution is scipy.ndimage.convolve1d's (mode "nearest") in numpy."""
-    kernel = _delta_filter(order)[::-1]
-    half = DELTA_WIDTH // 2
-    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(half, half)], mode="edge")
-    n = x.shape[-1]
-    out = np.zeros(x.shape, np.result_type(x.dtype, np.float32))
-    for k, w in enumerate(kernel):
-        out += w * padded[..., k : k + n]
-    return out.astype(x.dtype, copy=False)
+    computed once instead of per call."""
+    from scipy.ndimage import convolve1d
+
+    return convolve1d(x, _delta_filter(order), axis=-1, mode="nearest")
 
 
 class SpectrogramMaker:
@@ -119,10 +114,12 @@ class SpectrogramMaker:
     def power(self, y: np.ndarray) -> np.ndarray:
         """Power spectrogram (1 + n_fft/2, T) of the fixed-length signal: Hann windows centred on t * hop,
         zero padding at the edges (what librosa.stft(center=True) computes, without its overhead)."""
+        import scipy.fft
+
         half = self.n_fft // 2
         padded = np.pad(y, (half, half))
         frames = np.lib.stride_tricks.sliding_window_view(padded, self.n_fft)[:: self.hop][: self.T]
-        spec = np.fft.rfft(frames * self.window, axis=1).T
+        spec = scipy.fft.rfft(frames * self.window, axis=1).T
         return (spec.real**2 + spec.imag**2).astype(np.float32)
 
     def __call__(self, y: np.ndarray) -> tuple[np.ndarray, int]:
