@@ -80,9 +80,14 @@ class EarlySpeech:
         t0 = time.perf_counter()
         track = open_track(self.path, self.segmenter.sample_rate) if info.has_audio else None
         timings["audio_decode"] = time.perf_counter() - t0
-        if self._stop.is_set():
-            return None
-        segments, how, warnings = self.segmenter.segments(info, None, None, None, track, timings, self.speech)
+        try:
+            if self._stop.is_set():
+                raise InterruptedError("cancelled")
+            segments, how, warnings = self.segmenter.segments(info, None, None, None, track, timings, self.speech)
+        except BaseException:
+            if track is not None:
+                track.close()
+            raise
         return SpeechPass(info, track, segments, how, warnings, timings, self.speech.detected_language)
 
     def cancel(self) -> None:

@@ -11,6 +11,7 @@ from emorec.inputs.frames import frames_of_windows
 from emorec.media.video import FaceFinder, VideoError, half_box, probe, scaled_rgb, to_rgb
 
 PREVIEW_PX = 640  # long side of the frame kept per segment for face search and the labelled PNGs
+DECODE_PASSES = 2  # decoding passes over a recording at once (read_frames): the other core is idle here
 
 
 @dataclass
@@ -51,7 +52,7 @@ def decode_segment_frames(path, segments, runner=None) -> tuple[list[SegmentFram
             return for_model(frame), preview(frame)
 
     try:
-        got = frames_of_windows(path, [(s.start, s.end) for s in segments], k, convert, info)
+        got = frames_of_windows(path, [(s.start, s.end) for s in segments], k, convert, info, passes=DECODE_PASSES)
     except VideoError as e:
         return [None] * len(segments), f"frames unavailable: {e}"
     out: list[SegmentFrames | None] = []

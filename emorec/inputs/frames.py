@@ -105,15 +105,17 @@ def window_frame_indices(start, end, info: VideoInfo, k: int = 1) -> list[int] |
     return None if isinstance(plan, WindowFrames) else plan[0]
 
 
-def frames_of_windows(path, windows: list, k: int, convert=to_rgb, info: VideoInfo | None = None) -> list[WindowFrames]:
-    """The k frames of every (start, end) window of one video, decoded in one pass; VideoError when the video
-    cannot be opened at all."""
+def frames_of_windows(
+    path, windows: list, k: int, convert=to_rgb, info: VideoInfo | None = None, passes: int = 1
+) -> list[WindowFrames]:
+    """The k frames of every (start, end) window of one video, decoded in one pass (or `passes` at once, the
+    same frames: `read_frames`); VideoError when the video cannot be opened at all."""
     info = info or probe(path)
     plans = [_plan(w, info, k) for w in windows]
     wanted = {f for p in plans if not isinstance(p, WindowFrames) for f in p[0]}
     if not wanted:
         return plans  # every window failed its plan
-    got = read_frames(path, wanted, convert=convert)
+    got = read_frames(path, wanted, convert=convert, passes=passes)
     return [p if isinstance(p, WindowFrames) else _resolve(p, got, info, path, convert) for p in plans]
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import numpy as np
 
 EPS = 1e-6  # so that 4.1 s * 30 fps counts as frame 123, not 122.999...
 MIN_SKIP = 8  # seek only when it skips decoding at least this many frames
+MIN_PER_PASS = 8  # read_frames(passes=k) splits only where each pass gets at least this many frames
 LONG_GOP = 60  # keyframes this far apart (2 s at 30 fps): decode with FFmpeg's frame threads
 
 
@@ -63,10 +66,12 @@ def scaled_rgb(width: int, height: int):
     """A converter giving RGB already scaled to width x height (one swscale pass: colour + area resize)."""
     from av.video.reformatter import VideoReformatter
 
-    reformatter = VideoReformatter()  # keeps its scaling context between frames of the same size
+    local = threading.local()  # one reformatter per thread: it keeps its scaling context between frames
 
     def convert(frame) -> np.ndarray:
-        return reformatter.reformat(
+        if not hasattr(local, "reformatter"):
+            local.reformatter = VideoReformatter()
+        return local.reformatter.reformat(
             frame, width=width, height=height, format="rgb24", interpolation="AREA"
         ).to_ndarray()
 
@@ -185,7 +190,7 @@ def _keyframe_index(stream, cursor: _Cursor) -> tuple[list[int], list[int]]:
     return [round((p - cursor.origin) * cursor.tb * cursor.fps) for p in pts], pts
 
 
-def read_frames(path: str | Path, wanted, *, threads: bool | None = None, convert=to_rgb) -> FrameRead:
+def read_frames(path: str | Path, wanted, *, threads: bool | None = None, convert=to_rgb, passes: int = 1) -> FrameRead:
     """Decode the frames with the given indices in one forward pass over the video.
 
     Between wanted frames the pass seeks to the keyframe before the next wanted frame when that skips work
@@ -197,8 +202,31 @@ def read_frames(path: str | Path, wanted, *, threads: bool | None = None, conver
     into the stored array (default: full-size RGB). `threads` lets FFmpeg decode with several threads, which
     only pays off for long stretches without seeks; None (default) turns them on when keyframes are at
     least LONG_GOP frames apart, where exact access means decoding most of the file anyway.
+    `passes` > 1: the wanted frames in that many runs, decoded at once in threads; the outcome of one pass.
     Raises VideoError when the video cannot be opened at all.
     """
+    targets = sorted({int(i) for i in wanted if i >= 0})
+    if passes > 1 and len(targets) >= MIN_PER_PASS * passes:
+        runs = [list(r) for r in np.array_split(np.array(targets), passes)]
+        with ThreadPoolExecutor(passes, thread_name_prefix="decode") as pool:
+            return _joined(list(pool.map(lambda run: _one_pass(path, run, threads, convert), runs)))
+    return _one_pass(path, targets, threads, convert)
+
+
+def _joined(reads: list[FrameRead]) -> FrameRead:
+    """One pass's outcome from passes over consecutive runs: a decoder error ends it (later runs dropped)."""
+    out = FrameRead(info=reads[0].info, convert=reads[0].convert)
+    for r in reads:
+        out.frames.update(r.frames)
+        out.last_index = max(out.last_index, r.last_index)
+        out.seeks, out.decoded = out.seeks + r.seeks, out.decoded + r.decoded
+        if r.error:
+            out.error = r.error
+            break
+    return out
+
+
+def _one_pass(path, targets: list[int], threads: bool | None, convert) -> FrameRead:
     container, stream = _open(path)
     try:
         info = _info(container, stream)
@@ -207,7 +235,6 @@ def read_frames(path: str | Path, wanted, *, threads: bool | None = None, conver
         if threads:
             stream.thread_type = "AUTO"
         result = FrameRead(info=info, convert=convert)
-        targets = sorted({int(i) for i in wanted if i >= 0})
         try:
             _decode_targets(container, stream, info, targets, result)
         except VideoError:

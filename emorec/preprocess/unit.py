@@ -35,6 +35,7 @@ class UnitTask:
     shard: str
     contexts: list[str] | None = None  # dialogue context per utterance (text_context > 0)
     overlap_video: bool = False  # single-process runs: video decoded in a thread beside the audio and text work
+    decode_passes: int = 1  # decoding passes over each video at once (read_frames); 2 in single-process runs
 
 
 _KINDS: dict[str, dict[str, list[InputKind]]] = {}  # per process: config hash -> modality -> input kinds
@@ -150,19 +151,18 @@ def _frames(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dic
         by_video.setdefault(u.video_path, []).append(i)
     for path, items in by_video.items():
         for kind in kinds:
-            _frames_of_video(path, items, task.utterances, kind, arrays, meta, log)
+            _frames_of_video(path, items, task.utterances, kind, arrays, meta, log, task.decode_passes)
 
 
-def _frames_of_video(path, items, utts, kind, arrays, meta, log) -> None:
+def _frames_of_video(path, items, utts, kind, arrays, meta, log, passes: int = 1) -> None:
     def fail(i, reason, detail=""):
         meta[i]["status_frame"] = reason
         log.warn(path, reason, f"{utts[i].utt_id} {detail}" if reason in WINDOW_REASONS else detail)
 
     try:
         info = probe(path)
-        windows = frames_of_windows(
-            path, [(utts[i].start, utts[i].end) for i in items], kind.frames_per_window, kind.converter(info), info
-        )
+        spans = [(utts[i].start, utts[i].end) for i in items]
+        windows = frames_of_windows(path, spans, kind.frames_per_window, kind.converter(info), info, passes)
     except VideoError as e:
         for i in items:
             fail(i, e.reason, e.detail)

@@ -76,6 +76,34 @@ def test_read_frames_equals_a_full_sequential_decode(tmp_path, name, kw):
         assert got.decoded <= n + 12  # one pass, not one per frame
 
 
+@pytest.mark.parametrize("codec,suffix", [("mpeg4", "avi"), ("libx264", "mp4")])
+def test_several_passes_at_once_give_the_frames_of_one_pass(tmp_path, codec, suffix):
+    from emorec.media.video import scaled_rgb
+
+    path = coded_video(tmp_path / f"v.{suffix}", n=240, gop=12, bframes=2, codec=codec)
+    wanted = sorted({3, 4, 17, 30, 31, 58, 90, 91, 120, 121, 150, 170, 200, 210, 238, 239, 300})
+    convert = scaled_rgb(96, 48)  # a converter with state, shared by the passes' threads
+    one = read_frames(path, wanted, convert=convert)
+    two = read_frames(path, wanted, convert=convert, passes=2)
+    assert sorted(two.frames) == sorted(one.frames) == [i for i in wanted if i < 240]
+    for i in one.frames:
+        assert np.array_equal(two.frames[i], one.frames[i]), i
+    assert (two.last_index, two.error) == (one.last_index, one.error) == (239, "")
+    few = read_frames(path, [5, 100], passes=2)  # too few frames to split: one pass
+    assert sorted(few.frames) == [5, 100] and few.seeks <= 1
+
+
+def test_a_pass_ending_on_an_error_ends_the_joined_read():
+    from emorec.media.video import FrameRead, VideoInfo, _joined
+
+    info = VideoInfo(fps=30.0, n_frames=100, width=8, height=8, declared=True)
+    first = FrameRead(info=info, frames={1: "a", 2: "b"}, last_index=40, error="InvalidDataError: x")
+    later = FrameRead(info=info, frames={80: "c"}, last_index=99)
+    joined = _joined([first, later])
+    assert joined.frames == {1: "a", 2: "b"} and joined.error.startswith("InvalidDataError")
+    assert joined.last_index == 40
+
+
 def test_frame_threads_only_for_long_keyframe_gaps(tmp_path):
 
     from emorec.media.video import _long_gops
