@@ -8,18 +8,15 @@ import zipfile
 import numpy as np
 import pytest
 
-from emorec.inference import Recognizer, build_untrained_bundle
+from emorec.inference import Recognizer
 from emorec.inference.early import EarlySpeech, bundle_reads_text
 from emorec.inference.segmenter import SpeechOptions
+from support.speech import ravdess_wav, small_untrained_bundle, whisper_transcriber
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    return build_untrained_bundle(
-        tmp_path_factory.mktemp("b") / "model.emorec",
-        preprocess={"frame_size": 32, "spec_size": [32, 96], "n_mels": 32, "max_length": 16},
-        kwargs={"audio": {"hidden": 64}},
-    )
+    return small_untrained_bundle(tmp_path_factory.mktemp("b"))
 
 
 @pytest.fixture
@@ -123,20 +120,8 @@ def test_the_early_pass_imports_no_torch():
 
 def test_whisper_decoding_reuses_language_detections_encoder_pass(shared_data):
     """One utterance, language detected: the encoder runs once for detection and decoding together."""
-    pytest.importorskip("faster_whisper")
-    sf = pytest.importorskip("soundfile")
-    from emorec.speech import models
-    from emorec.speech.asr import Transcriber
-
-    try:
-        models.base_model_sources()
-    except ImportError as e:
-        pytest.skip(str(e))
-    path = shared_data / "ravdess_speech" / "Actor_10" / "03-01-03-01-02-02-10.wav"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    x, sr = sf.read(path, dtype="float32")
-    t = Transcriber(threads=1)
+    x, sr = ravdess_wav(shared_data, "10", "03-01-03-01-02-02-10")
+    t = whisper_transcriber(threads=1)
     calls = []
     inner = t.model.encode.encode
     t.model.encode.encode = lambda f: calls.append(f.shape) or inner(f)

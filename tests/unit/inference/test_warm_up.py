@@ -8,17 +8,14 @@ import time
 
 import pytest
 
-from emorec.inference import Recognizer, build_untrained_bundle
+from emorec.inference import Recognizer
 from emorec.inference.bundle import LazyModels
+from support.speech import small_untrained_bundle
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    return build_untrained_bundle(
-        tmp_path_factory.mktemp("b") / "model.emorec",
-        preprocess={"frame_size": 32, "spec_size": [32, 96], "n_mels": 32, "max_length": 16},
-        kwargs={"audio": {"hidden": 64}},
-    )
+    return small_untrained_bundle(tmp_path_factory.mktemp("b"))
 
 
 def test_warm_up_builds_every_model_and_input(bundle):

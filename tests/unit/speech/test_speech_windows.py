@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from emorec.speech.asr import MIN_WINDOW_FRAMES, PAD_KEPT_FRAMES, WhisperEncoding, without_padding
+from support.speech import ravdess_wav, whisper_transcriber
 
 
 def padded(content: int, total: int = 3000) -> np.ndarray:
@@ -41,22 +42,11 @@ def test_short_windows_apply_in_the_thread_that_asked_and_passes_are_reused():
 
 
 def test_short_windows_hear_the_same_words(shared_data):
-    pytest.importorskip("faster_whisper")
-    sf = pytest.importorskip("soundfile")
     from emorec.inference.segment import Segment
-    from emorec.speech import models
-    from emorec.speech.asr import Transcriber
 
-    try:
-        models.base_model_sources()
-    except ImportError as e:
-        pytest.skip(str(e))
-    path = shared_data / "ravdess_speech" / "Actor_01" / "03-01-05-01-01-01-01.wav"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    x, sr = sf.read(path, dtype="float32")
+    x, sr = ravdess_wav(shared_data, "01", "03-01-05-01-01-01-01")
     segment = [Segment(0.8, len(x) / sr - 0.3)]
-    short = Transcriber(language="en", threads=1).transcribe_segments(x, sr, segment)
-    full = Transcriber(language="en", threads=1, short_windows=False).transcribe_segments(x, sr, segment)
+    short = whisper_transcriber(language="en", threads=1).transcribe_segments(x, sr, segment)
+    full = whisper_transcriber(language="en", threads=1, short_windows=False).transcribe_segments(x, sr, segment)
     assert short.segments[0].text == full.segments[0].text
     assert "talking by the door" in short.segments[0].text.lower()
