@@ -116,10 +116,11 @@ class EmotionClassifier(L.LightningModule):
         if not groups:
             return [{"params": [p for p in self.parameters() if p.requires_grad], "lr": self.lr}]
         n = len(groups)
-        return [
+        out = [
             {"params": [p for p in g if p.requires_grad], "lr": self.lr * self.layer_decay ** (n - 1 - i)}
             for i, g in enumerate(groups)
         ]
+        return [g for g in out if g["params"]]  # a frozen encoder's groups have nothing to train
 
     def configure_optimizers(self):
         opt_cls = torch.optim.AdamW if self.optimizer_name == "adamw" else torch.optim.Adam

@@ -45,5 +45,7 @@ def test_layer_decay_gives_lower_layers_geometrically_lower_rates():
     ids = [id(p) for g in groups for p in g["params"]]
     assert len(ids) == len(set(ids)) == len([p for p in model.parameters() if p.requires_grad])
     assert any(p is model.head.weight for p in groups[-1]["params"])
+    frozen = get_model("text", C, pretrained=False, freeze_encoder=True)
+    assert [g["lr"] for g in EmotionClassifier(frozen, C, lr=1e-4, layer_decay=0.5)._param_groups()] == [1e-4]
     plain = EmotionClassifier(get_model("egemaps_mlp", C), C, lr=1e-3, layer_decay=0.5)._param_groups()
     assert len(plain) == 1 and plain[0]["lr"] == 1e-3  # a model without layer groups: one rate
