@@ -124,18 +124,14 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 def _load(model: Path, weights: dict | None = None, early=None):
     """The recogniser of the bundle; a bundle that cannot be loaded stops the speech pass begun `early`."""
     from emorec.commands.common import fail
+    from emorec.inference import BundleError, Recognizer
 
     try:
-        from emorec.inference import BundleError, Recognizer
-
-        try:
-            recognizer = Recognizer.load(model, fusion_weights=weights)
-        except (BundleError, ValueError) as e:
-            fail(str(e))
-    except BaseException:
+        recognizer = Recognizer.load(model, fusion_weights=weights)
+    except (BundleError, ValueError) as e:
         if early is not None:
             early.cancel()
-        raise
+        fail(str(e))
     if recognizer.untrained:
         typer.echo(f"warning: {model} holds untrained models; its labels are meaningless", err=True)
     return recognizer

@@ -185,7 +185,6 @@ def _tasks(utterances: list[Utterance], config: PreprocessConfig, store: Path, t
             shard=str(store / SHARDS / shard_name(k)),
             contexts=None if contexts is None else [contexts[r] for r in rows],
             overlap_video=workers <= 1,
-            decode_passes=2 if workers <= 1 else 1,
         )
         for k, rows in todo
     ]

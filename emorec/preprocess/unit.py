@@ -35,7 +35,6 @@ class UnitTask:
     shard: str
     contexts: list[str] | None = None  # dialogue context per utterance (text_context > 0)
     overlap_video: bool = False  # single-process runs: video decoded in a thread beside the audio and text work
-    decode_passes: int = 1  # decoding passes over each video at once (read_frames); 2 in single-process runs
 
 
 _KINDS: dict[str, dict[str, list[InputKind]]] = {}  # per process: config hash -> modality -> input kinds
@@ -146,12 +145,13 @@ def _empty_meta(cfg: PreprocessConfig) -> dict:
 
 
 def _frames(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict], log: _Log) -> None:
+    passes = 2 if task.overlap_video else 1  # one process: two decoding passes at once (read_frames)
     by_video: dict[str, list[int]] = {}
     for i, u in enumerate(task.utterances):
         by_video.setdefault(u.video_path, []).append(i)
     for path, items in by_video.items():
         for kind in kinds:
-            _frames_of_video(path, items, task.utterances, kind, arrays, meta, log, task.decode_passes)
+            _frames_of_video(path, items, task.utterances, kind, arrays, meta, log, passes)
 
 
 def _frames_of_video(path, items, utts, kind, arrays, meta, log, passes: int = 1) -> None:
