@@ -37,6 +37,7 @@ _BUILTIN_MODELS = {
     "resnet18": "emorec.models.resnet",
     "resnet50": "emorec.models.resnet",
     "mobilenet_v2": "emorec.models.mobilenet",
+    "audio_mobilenet": "emorec.models.mobilenet",
     "alexnet": "emorec.models.alexnet",
     "small_cnn": "emorec.models.small_cnn",
     "audio_cnn": "emorec.models.audio_cnn",

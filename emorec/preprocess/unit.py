@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,14 @@ class _Log:
         entry = self.problems.setdefault(str(file), {}).setdefault(reason, [0, detail])
         entry[0] += 1
 
+    def merge(self, other: _Log) -> None:
+        for file, reasons in other.problems.items():
+            for reason, (n, detail) in reasons.items():
+                entry = self.problems.setdefault(file, {}).setdefault(reason, [0, detail])
+                entry[0] += n
+        for what, n in other.notes.items():
+            self.notes[what] = self.notes.get(what, 0) + n
+
     def note(self, what: str) -> None:
         self.notes[what] = self.notes.get(what, 0) + 1
 
@@ -75,14 +84,17 @@ class _Log:
         return lines
 
 
-def process_unit(task: UnitTask) -> dict:
-    """Compute every modality for the unit's utterances, write its shard; return counts for the progress bar."""
+FRAME_COLUMNS = ("status_frame", "frame_indices", "face_found")  # the manifest columns of the frame step
+
+
+def process_unit(task: UnitTask, frames: Future | None = None) -> dict:
+    """Compute every modality for the unit's utterances, write its shard; return counts for the progress bar.
+    `frames`: the unit's frame step already under way elsewhere (a future of decode_frames(task))."""
     t0 = time.perf_counter()
     cfg = PreprocessConfig(**task.config)
     kinds = _kinds(cfg)
     n = len(task.utterances)
-    specs = array_specs(cfg)
-    arrays = {name: np.zeros((n, *shape), dtype) for name, (shape, dtype) in specs.items()}
+    arrays = {name: np.zeros((n, *shape), dtype) for name, (shape, dtype) in array_specs(cfg).items()}
     meta = [_empty_meta(cfg) for _ in range(n)]
     log = _Log()
     steps = {
@@ -97,9 +109,9 @@ def process_unit(task: UnitTask) -> dict:
         except Exception as e:  # an unforeseen failure costs this unit's modality, not the run
             _unit_failed(task, m, e, arrays, meta, log)
 
-    rest = list(cfg.modalities)
+    rest = [m for m in cfg.modalities if not (frames is not None and m == "frame")]
     video = None
-    if task.overlap_video and "frame" in rest and len(rest) > 1:
+    if frames is None and task.overlap_video and "frame" in rest and len(rest) > 1:
         # PyAV decodes without the GIL: the video pass overlaps the audio and text work (other arrays,
         # other manifest keys)
         rest.remove("frame")
@@ -111,13 +123,34 @@ def process_unit(task: UnitTask) -> dict:
     finally:
         if video is not None:
             video.join()
-    info = {
-        "warnings": log.warnings(),
-        "notes": log.notes,
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
+    if frames is not None:
+        _take_frames(frames.result(), arrays, meta, log)
+    info = {"warnings": log.warnings(), "notes": log.notes, "seconds": round(time.perf_counter() - t0, 3)}
     write_shard(Path(task.shard), task.rows, [u.utt_id for u in task.utterances], arrays, meta, info)
     return {"key": task.key, "n": n, "warnings": info["warnings"], "notes": log.notes}
+
+
+def decode_frames(task: UnitTask) -> dict:
+    """The frame step of a unit on its own: its arrays, manifest columns and problems, for process_unit."""
+    cfg = PreprocessConfig(**task.config)
+    kinds = _kinds(cfg)["frame"]
+    specs = array_specs(cfg)
+    n = len(task.utterances)
+    arrays = {name: np.zeros((n, *specs[name][0]), specs[name][1]) for kind in kinds for name in kind.arrays()}
+    meta = [_empty_meta(cfg) for _ in range(n)]
+    log = _Log()
+    try:
+        _frames(task, kinds, arrays, meta, log)
+    except Exception as e:  # as process_unit's steps: the unit's frames fail, the rest goes on
+        _unit_failed(task, "frame", e, arrays, meta, log)
+    return {"arrays": arrays, "meta": meta, "log": log}
+
+
+def _take_frames(part: dict, arrays: dict, meta: list[dict], log: _Log) -> None:
+    arrays.update(part["arrays"])
+    for row, done in zip(meta, part["meta"]):
+        row.update({k: done[k] for k in FRAME_COLUMNS if k in done})
+    log.merge(part["log"])
 
 
 def _unit_failed(task: UnitTask, modality: str, e: Exception, arrays: dict, meta: list[dict], log: _Log) -> None:

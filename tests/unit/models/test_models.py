@@ -24,6 +24,7 @@ EXPECTED = {
     "egemaps_mlp": "audio",
     "compare_mlp": "audio",
     "audio_crnn": "audio",
+    "audio_mobilenet": "audio",
     "mix_mlp": "audio",
     "speech_emb_mlp": "audio",
     "text": "text",
@@ -35,7 +36,7 @@ UNTRAINED = {"log_linear_pool"}
 # kwargs used in the learning test (defaults elsewhere): AlexNet's 2 x 4096 fully connected layers (58M weights)
 # take minutes on a CPU, so its learning test uses the same convolutional trunk with a 256-wide head.
 LEARN_KWARGS = {"alexnet": {"hidden": 256}}
-LEARN_LR = {"alexnet": 3e-4, "text": 1e-4, "mobilenet_v2": 3e-3}
+LEARN_LR = {"alexnet": 3e-4, "text": 1e-4, "mobilenet_v2": 3e-3, "audio_mobilenet": 3e-3}
 LEARN_EPOCHS = {
     "alexnet": 4,
     "text": 3,
@@ -44,13 +45,14 @@ LEARN_EPOCHS = {
     "compare_mlp": 6,
     "resnet50": 5,
     "mobilenet_v2": 8,
+    "audio_mobilenet": 8,
     "mix_mlp": 6,
     "speech_emb_mlp": 6,
     "audio_crnn": 4,
 }
 LEARN_BATCH = {"alexnet": 8, "fusion_transformer": 32}
 # ResNet-50's batch-norm statistics need ~30 steps to settle on these tiny images
-LEARN_TRAIN = {"text": 48, "fusion_transformer": 320, "resnet50": 128, "mobilenet_v2": 192}
+LEARN_TRAIN = {"text": 48, "fusion_transformer": 320, "resnet50": 128, "mobilenet_v2": 192, "audio_mobilenet": 192}
 
 WORDS = [
     ["happy", "glad", "joyful", "delighted"],
@@ -199,6 +201,7 @@ def test_registry_has_every_model_with_its_modality():
         "alexnet",
         "audio_cnn",
         "audio_crnn",
+        "audio_mobilenet",
         "compare_mlp",
         "egemaps_mlp",
         "mix_mlp",

@@ -91,8 +91,8 @@ SLOW_RUN = """
 import sys, time
 import emorec.preprocess.run as run
 inner = run.process_unit
-def slow(task):
-    result = inner(task)
+def slow(task, **kw):
+    result = inner(task, **kw)
     time.sleep(2.0)
     return result
 run.process_unit = slow
@@ -106,9 +106,9 @@ def _preprocess_counting_units(cfg):
     processed = []
     inner = run_module.process_unit
 
-    def counting(task):
+    def counting(task, **kw):
         processed.append(task.key)
-        return inner(task)
+        return inner(task, **kw)
 
     run_module.process_unit = counting
     try:
@@ -168,11 +168,11 @@ def test_units_are_redone_when_their_arrays_are_gone(corpus, tmp_path):
     inner = run_module.process_unit
     calls = []
 
-    def one_then_stop(task):
+    def one_then_stop(task, **kw):
         if calls:
             raise KeyboardInterrupt
         calls.append(task.key)
-        return inner(task)
+        return inner(task, **kw)
 
     run_module.process_unit = one_then_stop
     try:
