@@ -181,6 +181,7 @@ def _module(model: nn.Module, num_classes: int, labels: np.ndarray, cfg: FitConf
         loss=cfg.loss,
         focal_gamma=cfg.focal_gamma,
         layer_decay=cfg.layer_decay,
+        mixup=cfg.mixup,
     )
 
 

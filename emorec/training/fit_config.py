@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 # FitConfig fields that may change between a run and its continuation (all others must match)
 RESUMABLE_CHANGES = {
@@ -52,6 +52,9 @@ class FitConfig(BaseModel):
     # layer-wise learning-rate decay for models with `layer_groups()` (the text model): the top group trains at
     # `lr`, each group below at `layer_decay` times the one above; None = one rate for all
     layer_decay: float | None = None
+    # mixup (Zhang et al. 2018) for tensor inputs: each training batch is blended with a shuffled copy of itself,
+    # weight lam ~ Beta(mixup, mixup), and so is the loss of the two labels; 0 = off
+    mixup: float = Field(0.0, ge=0.0)
 
 
 def monitor_mode(monitor: str) -> Literal["min", "max"]:

@@ -1,4 +1,5 @@
-"""The LightningModule every model trains in: cross-entropy, Adam/AdamW with an optional warm-up, WA/UA/wF1."""
+"""The LightningModule every model trains in: cross-entropy or focal loss, optional mixup, Adam/AdamW with an optional
+warm-up, WA/UA/wF1."""
 
 from __future__ import annotations
 
@@ -51,11 +52,12 @@ class EmotionClassifier(L.LightningModule):
         loss: str = "cross_entropy",
         focal_gamma: float = 2.0,
         layer_decay: float | None = None,
+        mixup: float = 0.0,
     ):
         super().__init__()
         self.model, self.num_classes, self.lr, self.weight_decay = model, num_classes, lr, weight_decay
         self.optimizer_name, self.schedule, self.fused = optimizer, schedule, fused
-        self.loss_name, self.focal_gamma, self.layer_decay = loss, focal_gamma, layer_decay
+        self.loss_name, self.focal_gamma, self.layer_decay, self.mixup = loss, focal_gamma, layer_decay, mixup
         cw = None if class_weights is None else [float(w) for w in class_weights]
         self.save_hyperparameters(ignore=["model", "class_weights"])
         self.hparams.update(class_weights=cw, model_name=str(getattr(model, "model_name", type(model).__name__)))
@@ -73,7 +75,13 @@ class EmotionClassifier(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         x, y = batch
-        loss = self._loss(self(x), y)
+        if self.mixup > 0 and isinstance(x, torch.Tensor) and len(y) > 1:
+            lam = float(torch.distributions.Beta(self.mixup, self.mixup).sample())  # torch's seeded generator
+            perm = torch.randperm(len(y), device=y.device)
+            logits = self(lam * x + (1 - lam) * x[perm])
+            loss = lam * self._loss(logits, y) + (1 - lam) * self._loss(logits, y[perm])
+        else:
+            loss = self._loss(self(x), y)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         return loss
 

@@ -49,3 +49,20 @@ def test_layer_decay_gives_lower_layers_geometrically_lower_rates():
     assert [g["lr"] for g in EmotionClassifier(frozen, C, lr=1e-4, layer_decay=0.5)._param_groups()] == [1e-4]
     plain = EmotionClassifier(get_model("egemaps_mlp", C), C, lr=1e-3, layer_decay=0.5)._param_groups()
     assert len(plain) == 1 and plain[0]["lr"] == 1e-3  # a model without layer groups: one rate
+
+
+def test_mixup_blends_the_batch_and_a_model_trained_with_it_learns(tmp_path):
+    model = get_model("egemaps_mlp", C)
+    module = EmotionClassifier(model, C, mixup=0.4)
+    module.log = lambda *a, **k: None
+    seen = []
+    module.forward = lambda x: seen.append(x) or model(x)
+    x, y = torch.randn(16, 88), torch.arange(16) % C
+    torch.manual_seed(0)
+    loss = module.training_step((x, y), 0)
+    assert torch.isfinite(loss) and not torch.allclose(seen[0], x)  # the model saw a blend, not the batch
+    arrays, labels = egemaps_data(160)
+    train, val = egemaps_sets(arrays, labels, np.arange(120), np.arange(120, 160))
+    cfg = FitConfig(epochs=8, batch_size=16, mixup=0.4, patience=None, monitor="val_acc", enable_progress_bar=False)
+    result = fit(get_model("egemaps_mlp", C), train, val, C, cfg, tmp_path / "m")
+    assert result.best_score > 0.6  # chance 1/C
