@@ -246,6 +246,27 @@ def test_damaged_corpus_gives_counted_reasons(corpus, tmp_path, capsys):
     assert s["notes"] == {"sentence wav missing: cut from the dialog audio": 1}
 
 
+def test_a_crashing_frame_step_costs_its_unit_frames_only(corpus, tmp_path, monkeypatch):
+    import emorec.preprocess.unit as unit_module
+
+    dialogs = sorted({u.dialog for u in read_corpus("iemocap", str(corpus)).utterances})
+    inner = unit_module._frames
+
+    def crash_on_first(task, *args):  # decoded ahead of its unit, in the video thread
+        if task.key == dialogs[0]:
+            raise RuntimeError("decoder exploded")
+        return inner(task, *args)
+
+    monkeypatch.setattr(unit_module, "_frames", crash_on_first)
+    fs = preprocess(config(corpus, tmp_path / "stores"), progress=False)
+    m = fs.manifest
+    crashed = (m["dialog"] == dialogs[0]).to_numpy()
+    assert (m.loc[crashed, "status_frame"] == "failed: RuntimeError").all()
+    assert (m.loc[~crashed, "status_frame"] == "ok").all() and (m["status_audio"] == "ok").all()
+    assert (fs.array("frames")[crashed] == 0).all() and (fs.array("frames")[~crashed] > 0).any()
+    assert any("decoder exploded" in w for w in fs.summary["warnings"])
+
+
 def test_command_runs_the_stage_and_draws_a_contact_sheet(corpus, tmp_path):
     from typer.testing import CliRunner
 
