@@ -7,7 +7,6 @@ transcript) and every input kind of that modality extracts its arrays from them 
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ class UnitTask:
     config: dict  # PreprocessConfig.model_dump()
     shard: str
     contexts: list[str] | None = None  # dialogue context per utterance (text_context > 0)
-    overlap_video: bool = False  # single-process runs: video decoded in a thread beside the audio and text work
+    overlap_video: bool = False  # single-process runs: two decoding passes at once, the unit decoded ahead of its turn
 
 
 _KINDS: dict[str, dict[str, list[InputKind]]] = {}  # per process: config hash -> modality -> input kinds
@@ -98,33 +97,21 @@ def process_unit(task: UnitTask, frames: Future | None = None) -> dict:
     meta = [_empty_meta(cfg) for _ in range(n)]
     log = _Log()
     steps = {
-        "frame": lambda: _frames(task, kinds["frame"], arrays, meta, log),
         "audio": lambda: _audio(task, cfg, kinds["audio"], arrays, meta, log),
         "text": lambda: _text(task, kinds["text"], arrays, meta, log),
     }
-
-    def run(m: str) -> None:
+    part = decode_frames(task) if frames is None and "frame" in cfg.modalities else None
+    for m in cfg.modalities:
+        if m == "frame":
+            continue
         try:
             steps[m]()
         except Exception as e:  # an unforeseen failure costs this unit's modality, not the run
             _unit_failed(task, m, e, arrays, meta, log)
-
-    rest = [m for m in cfg.modalities if not (frames is not None and m == "frame")]
-    video = None
-    if frames is None and task.overlap_video and "frame" in rest and len(rest) > 1:
-        # PyAV decodes without the GIL: the video pass overlaps the audio and text work (other arrays,
-        # other manifest keys)
-        rest.remove("frame")
-        video = threading.Thread(target=run, args=("frame",), name=f"video {task.key}")
-        video.start()
-    try:
-        for m in rest:
-            run(m)
-    finally:
-        if video is not None:
-            video.join()
     if frames is not None:
-        _take_frames(frames.result(), arrays, meta, log)
+        part = frames.result()
+    if part is not None:
+        _take_frames(part, arrays, meta, log)
     info = {"warnings": log.warnings(), "notes": log.notes, "seconds": round(time.perf_counter() - t0, 3)}
     write_shard(Path(task.shard), task.rows, [u.utt_id for u in task.utterances], arrays, meta, info)
     return {"key": task.key, "n": n, "warnings": info["warnings"], "notes": log.notes}
