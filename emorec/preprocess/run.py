@@ -184,7 +184,7 @@ def _tasks(utterances: list[Utterance], config: PreprocessConfig, store: Path, t
             config=cfg_dump,
             shard=str(store / SHARDS / shard_name(k)),
             contexts=None if contexts is None else [contexts[r] for r in rows],
-            overlap_video=workers <= 1,
+            video_passes=2 if workers <= 1 else 1,
         )
         for k, rows in todo
     ]

@@ -34,7 +34,7 @@ class UnitTask:
     config: dict  # PreprocessConfig.model_dump()
     shard: str
     contexts: list[str] | None = None  # dialogue context per utterance (text_context > 0)
-    overlap_video: bool = False  # single-process runs: two decoding passes at once, the unit decoded ahead of its turn
+    video_passes: int = 1  # decoding passes at once per video (read_frames); single-process runs use 2
 
 
 _KINDS: dict[str, dict[str, list[InputKind]]] = {}  # per process: config hash -> modality -> input kinds
@@ -100,18 +100,13 @@ def process_unit(task: UnitTask, frames: Future | None = None) -> dict:
         "audio": lambda: _audio(task, cfg, kinds["audio"], arrays, meta, log),
         "text": lambda: _text(task, kinds["text"], arrays, meta, log),
     }
-    part = decode_frames(task) if frames is None and "frame" in cfg.modalities else None
-    for m in cfg.modalities:
-        if m == "frame":
-            continue
+    for m in (m for m in cfg.modalities if m in steps):
         try:
             steps[m]()
         except Exception as e:  # an unforeseen failure costs this unit's modality, not the run
             _unit_failed(task, m, e, arrays, meta, log)
-    if frames is not None:
-        part = frames.result()
-    if part is not None:
-        _take_frames(part, arrays, meta, log)
+    if "frame" in cfg.modalities:
+        _take_frames(frames.result() if frames is not None else decode_frames(task), arrays, meta, log)
     info = {"warnings": log.warnings(), "notes": log.notes, "seconds": round(time.perf_counter() - t0, 3)}
     write_shard(Path(task.shard), task.rows, [u.utt_id for u in task.utterances], arrays, meta, info)
     return {"key": task.key, "n": n, "warnings": info["warnings"], "notes": log.notes}
@@ -165,13 +160,12 @@ def _empty_meta(cfg: PreprocessConfig) -> dict:
 
 
 def _frames(task: UnitTask, kinds: list[InputKind], arrays: dict, meta: list[dict], log: _Log) -> None:
-    passes = 2 if task.overlap_video else 1  # one process: two decoding passes at once (read_frames)
     by_video: dict[str, list[int]] = {}
     for i, u in enumerate(task.utterances):
         by_video.setdefault(u.video_path, []).append(i)
     for path, items in by_video.items():
         for kind in kinds:
-            _frames_of_video(path, items, task.utterances, kind, arrays, meta, log, passes)
+            _frames_of_video(path, items, task.utterances, kind, arrays, meta, log, task.video_passes)
 
 
 def _frames_of_video(path, items, utts, kind, arrays, meta, log, passes: int = 1) -> None:
