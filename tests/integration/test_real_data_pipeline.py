@@ -30,6 +30,7 @@ REAL_CONFIGS = (
     "meld_text",
     "meld_text_context",
     "meld_text_ensemble",
+    "meld_text_mpnet",
     "ravdess_audio",
     "ravdess_audio_cv",
     "ravdess_egemaps_speaker",
@@ -58,12 +59,14 @@ def test_real_corpus_config_validates(name):
 
 
 def test_meld_text_protocol_and_official_split():
-    for name in ("meld_text", "meld_text_context", "meld_text_ensemble"):
+    for name in ("meld_text", "meld_text_context", "meld_text_ensemble", "meld_text_mpnet"):
         cfg = shipped_config(name)
         assert cfg.split.kind == "official" and cfg.label_set == "meld7"
         assert list(cfg.enabled_models()) == ["text"] and not cfg.fusion.enabled
         assert cfg.preprocess_config().modalities == ["text"]
-        assert cfg.models["text"].kwargs["encoder"] == "minilm"
+        encoder = "mpnet" if name == "meld_text_mpnet" else "minilm"
+        assert cfg.models["text"].kwargs["encoder"] == encoder
+        assert cfg.preprocess_config().tokenizer == encoder  # the model reads its own encoder's word pieces
     assert shipped_config("meld_text_context").preprocess.get("text_context", 0) > 0
     assert shipped_config("meld_text_ensemble").models["text"].ensemble == 3
     data = read_corpus("meld", shipped_config("meld_text").corpus.root, clips=False)

@@ -308,3 +308,21 @@ def test_text_model_trims_padding_and_caches_a_frozen_encoder():
     assert len(model._cache) == 6
     again = model({"input_ids": ids[[2, 0]], "attention_mask": mask[[2, 0]]})
     assert torch.allclose(again, first[[2, 0]]) and len(model._cache) == 6
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_text_model_encodes_a_batch_by_length_chunks_to_the_same_vectors(pooling):
+    from emorec.models.text import LENGTH_CHUNK
+
+    torch.manual_seed(0)
+    n, width = 3 * LENGTH_CHUNK + 3, 30
+    lengths = torch.randint(2, width + 1, (n,))
+    mask = (torch.arange(width)[None] < lengths[:, None]).long()
+    ids = torch.randint(1000, 2000, (n, width)) * mask
+    model = get_model("text", 3, pooling=pooling).eval()
+    with torch.no_grad():
+        whole = model._encode_cut(ids, mask)  # one pass, cut to the longest sequence
+        chunked = model.encode(ids, mask)
+    assert chunked.shape == whole.shape
+    assert torch.allclose(chunked, whole, atol=1e-5)
+    assert not torch.allclose(chunked, whole[torch.randperm(n)], atol=1e-3)
