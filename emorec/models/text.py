@@ -18,6 +18,7 @@ from emorec.models.encoders import resolve_encoder
 
 POOLINGS = ("mean", "cls")
 LENGTH_CHUNK = 8  # sequences encoded together after sorting a batch by length
+CHUNK_SAVING = 0.8  # chunk only when the chunks' padded tokens are below this share of the whole batch's
 CACHE_LIMIT = 500_000  # pooled vectors kept for a frozen encoder (384 floats each for MiniLM)
 
 
@@ -43,6 +44,12 @@ def load_encoder(where: str, pretrained: bool) -> nn.Module:
     finally:
         if was_on:
             hf_logging.enable_progress_bar()
+
+
+def _chunks_save_padding(sorted_lengths: torch.Tensor) -> bool:
+    """Whether LENGTH_CHUNK-sized chunks of these (ascending) lengths pad to clearly fewer tokens than one pass."""
+    longest = [int(part.max()) * len(part) for part in torch.split(sorted_lengths, LENGTH_CHUNK)]
+    return sum(longest) < CHUNK_SAVING * int(sorted_lengths.max()) * len(sorted_lengths)
 
 
 class TextClassifier(nn.Module):
@@ -77,10 +84,11 @@ class TextClassifier(nn.Module):
     def encode(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Pooled encoder output (N, hidden). The sequences run shortest first in chunks of LENGTH_CHUNK, each cut
         to its own longest sequence: the same vectors (padding is masked) for about half the padded tokens of
-        one batch cut to its longest (MELD, batch 32)."""
-        if len(ids) <= LENGTH_CHUNK:
+        one batch cut to its longest (MELD, batch 32). Batches whose lengths are alike run in one pass."""
+        lengths = mask.sum(1)
+        order = torch.argsort(lengths, stable=True)
+        if len(ids) <= LENGTH_CHUNK or not _chunks_save_padding(lengths[order]):
             return self._encode_cut(ids, mask)
-        order = torch.argsort(mask.sum(1), stable=True)
         chunks = [self._encode_cut(ids[part], mask[part]) for part in torch.split(order, LENGTH_CHUNK)]
         return torch.cat(chunks)[torch.argsort(order)]
 

