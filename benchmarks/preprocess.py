@@ -135,7 +135,8 @@ def straightforward(utts, cfg, tok, spec):
 
     from emorec.inputs.melspec import to_float16
     from emorec.inputs.tokens import clean_text
-    from emorec.media.video import crop_frame, frame_window, pick_frames
+    from emorec.media.crops import crop_frame
+    from emorec.media.video import frame_window, pick_frames
 
     frames, specs, ids = [], [], []
     for u in utts:

@@ -3,6 +3,9 @@ seeing half of it."""
 
 from __future__ import annotations
 
+import bisect
+import io
+import itertools
 import os
 import shutil
 import uuid
@@ -26,6 +29,58 @@ def join_files(parts: list[Path], out: Path) -> None:
         for part in parts:
             with open(part, "rb") as src:
                 shutil.copyfileobj(src, dst, 1 << 22)
+
+
+class JoinedFile(io.RawIOBase):
+    """The bytes of `parts`, in order, read and sought as one file without being copied into one (a zip split
+    over several packages is opened where it lies)."""
+
+    def __init__(self, parts: list[Path]):
+        super().__init__()
+        self._files: list = []
+        try:
+            for part in parts:
+                self._files.append(open(part, "rb"))  # noqa: SIM115 (open as long as the reader)
+        except OSError:
+            self.close()
+            raise
+        self._sizes = [os.fstat(f.fileno()).st_size for f in self._files]
+        self._starts = list(itertools.accumulate([0, *self._sizes[:-1]]))
+        self._size, self._pos = sum(self._sizes), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError(f"negative seek position {base + offset}")
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, buffer) -> int:
+        """Fills `buffer` across parts (short only at the end, as a plain file's read)."""
+        view, done = memoryview(buffer).cast("B"), 0
+        while done < len(view) and self._pos < self._size:
+            k = bisect.bisect_right(self._starts, self._pos) - 1  # the last part starting at or before pos
+            inside = self._pos - self._starts[k]
+            self._files[k].seek(inside)
+            n = self._files[k].readinto(view[done : done + self._sizes[k] - inside])
+            if not n:  # the part shrank since it was opened
+                raise OSError(f"{self._files[k].name}: ended early")
+            done, self._pos = done + n, self._pos + n
+        return done
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+        super().close()
 
 
 def build_folder(target: Path, fill: Callable[[Path], None], is_complete: Callable[[Path], bool]) -> Path:

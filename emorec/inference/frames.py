@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from emorec.inputs.frames import frames_of_windows
-from emorec.media.video import FaceFinder, VideoError, half_box, probe, scaled_rgb, to_rgb
+from emorec.media.crops import FaceFinder, half_box
+from emorec.media.video import VideoError, probe, scaled_rgb, to_rgb
 
 PREVIEW_PX = 640  # long side of the frame kept per segment for face search and the labelled PNGs
 DECODE_PASSES = 2  # decoding passes over a recording at once (read_frames): the other core is idle here

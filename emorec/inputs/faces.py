@@ -19,7 +19,8 @@ from pydantic import Field
 from emorec.inputs import register_input
 from emorec.inputs.base import Settings
 from emorec.inputs.frames import Frames, FramesOptions
-from emorec.media.video import half_box, to_rgb
+from emorec.media.crops import half_box
+from emorec.media.video import to_rgb
 
 
 class FacesSettings(Settings):

@@ -19,17 +19,8 @@ from pydantic import Field
 from emorec.inputs import register_input
 from emorec.inputs.augment import random_affine
 from emorec.inputs.base import InputKind, Options, Settings, as_stats
-from emorec.media.video import (
-    FaceFinder,
-    VideoInfo,
-    crop_frame,
-    frame_window,
-    pick_frames,
-    probe,
-    read_frames,
-    scaled_rgb,
-    to_rgb,
-)
+from emorec.media.crops import FaceFinder, crop_frame
+from emorec.media.video import VideoInfo, frame_window, pick_frames, probe, read_frames, scaled_rgb, to_rgb
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

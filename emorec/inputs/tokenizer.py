@@ -10,6 +10,7 @@ compares both on every MELD transcript.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,9 @@ class WordPieceTokenizer(Tokenizer):
         from tokenizers import Tokenizer as Backend
 
         self.backend = Backend.from_file(str(folder / "tokenizer.json"))
-        self._plain()  # the file's own truncation and padding (128) are not transformers' behaviour
+        self._plain(self.backend)  # the file's own truncation and padding (128) are not transformers' behaviour
+        self._padded: dict[int, Backend] = {}  # max_length -> a copy that truncates and pads to it
+        self._lock = threading.Lock()
         special = json.loads((folder / "special_tokens_map.json").read_text())
         tokens = {k: v["content"] if isinstance(v, dict) else v for k, v in special.items()}
         for name in ("pad", "cls", "sep"):
@@ -50,9 +53,22 @@ class WordPieceTokenizer(Tokenizer):
             setattr(self, f"{name}_token_id", self.backend.token_to_id(token) if token else None)
         self.pad_token = tokens.get("pad_token", "[PAD]")
 
-    def _plain(self) -> None:
-        self.backend.no_truncation()
-        self.backend.no_padding()
+    @staticmethod
+    def _plain(backend) -> None:
+        backend.no_truncation()
+        backend.no_padding()
+
+    def _padding_to(self, max_length: int):
+        """A backend that truncates and pads to max_length, made once: nothing is switched on and off per call,
+        so threads may tokenise at once (the web server's requests, preprocessing's parts)."""
+        with self._lock:
+            backend = self._padded.get(max_length)
+            if backend is None:
+                backend = type(self.backend).from_str(self.backend.to_str())
+                backend.enable_truncation(max_length)
+                backend.enable_padding(length=max_length, pad_id=self.pad_token_id or 0, pad_token=self.pad_token)
+                self._padded[max_length] = backend
+        return backend
 
     def ids(self, text: str) -> list[int]:
         return self.backend.encode(text, add_special_tokens=False).ids
@@ -64,12 +80,7 @@ class WordPieceTokenizer(Tokenizer):
         return self.backend.decode([int(i) for i in ids], skip_special_tokens=False)
 
     def batch(self, texts: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
-        self.backend.enable_truncation(max_length)
-        self.backend.enable_padding(length=max_length, pad_id=self.pad_token_id or 0, pad_token=self.pad_token)
-        try:
-            encoded = self.backend.encode_batch(list(texts))
-        finally:
-            self._plain()
+        encoded = self._padding_to(max_length).encode_batch(list(texts))
         ids = np.array([e.ids for e in encoded], dtype=np.int32).reshape(len(texts), max_length)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.uint8).reshape(len(texts), max_length)
         return ids, mask

@@ -18,7 +18,7 @@ class AudioError(Exception):
 
 def to_mono_rate(y: np.ndarray, sr_in: int, sr: int) -> np.ndarray:
     if y.ndim == 2:
-        y = y.mean(axis=1)
+        y = y[:, 0] if y.shape[1] == 1 else y.mean(axis=1)  # the mean of one channel is that channel
     y = np.ascontiguousarray(y, dtype=np.float32)
     if sr_in != sr and len(y):
         import soxr

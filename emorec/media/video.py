@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import bisect
 import math
+import os
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,9 @@ EPS = 1e-6  # so that 4.1 s * 30 fps counts as frame 123, not 122.999...
 MIN_SKIP = 8  # seek only when it skips decoding at least this many frames
 MIN_PER_PASS = 8  # read_frames(passes=k) splits only where each pass gets at least this many frames
 LONG_GOP = 60  # keyframes this far apart (2 s at 30 fps): decode with FFmpeg's frame threads
+KEYFRAME_FILES = 32  # files whose keyframe lists are kept (_keyframes)
+_KEYFRAMES: OrderedDict = OrderedDict()  # (path, size, mtime_ns, stream) -> keyframe timestamps
+_KEYFRAMES_LOCK = threading.Lock()
 
 
 class VideoError(Exception):
@@ -180,9 +185,25 @@ def _keyframe_timestamps(stream) -> list[int]:
         return []
 
 
-def _keyframe_index(stream, cursor: _Cursor) -> tuple[list[int], list[int]]:
-    """(frame indices, presentation timestamps) of the keyframes in the container's index, when it has one."""
-    ts = _keyframe_timestamps(stream)
+def _keyframes(path, stream) -> tuple[int, ...]:
+    """_keyframe_timestamps, read once per file version: every pass over a file opens it again, and reading a
+    long index (10,000 entries for 6 minutes of AVI) costs more than decoding a frame."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return tuple(_keyframe_timestamps(stream))
+    key = (str(path), st.st_size, st.st_mtime_ns, stream.index)
+    with _KEYFRAMES_LOCK:  # held while reading, so passes starting together read a new file's list once
+        known = _KEYFRAMES.get(key)
+        if known is None:
+            known = _KEYFRAMES[key] = tuple(_keyframe_timestamps(stream))
+            while len(_KEYFRAMES) > KEYFRAME_FILES:
+                _KEYFRAMES.popitem(last=False)
+    return known
+
+
+def _keyframe_index(ts, cursor: _Cursor) -> tuple[list[int], list[int]]:
+    """(frame indices, presentation timestamps) of keyframes at timestamps `ts`, when there are enough."""
     if len(ts) < 2 or cursor.origin is None:
         return [], []
     offset = cursor.origin - ts[0]  # index times may be decode times: align the first keyframe with frame 0
@@ -230,13 +251,14 @@ def _one_pass(path, targets: list[int], threads: bool | None, convert) -> FrameR
     container, stream = _open(path)
     try:
         info = _info(container, stream)
+        keyframes = _keyframes(path, stream)
         if threads is None:
-            threads = _long_gops(stream, info.fps)
+            threads = _long_gops(keyframes, stream, info.fps)
         if threads:
             stream.thread_type = "AUTO"
         result = FrameRead(info=info, convert=convert)
         try:
-            _decode_targets(container, stream, info, targets, result)
+            _decode_targets(container, stream, info, targets, result, keyframes)
         except VideoError:
             raise
         except Exception as e:  # decoder errors mid-stream end the pass; what was found is kept
@@ -246,21 +268,20 @@ def _one_pass(path, targets: list[int], threads: bool | None, convert) -> FrameR
         container.close()
 
 
-def _long_gops(stream, fps: float) -> bool:
-    """True when the container index puts keyframes LONG_GOP or more frames apart (median gap)."""
-    ts = _keyframe_timestamps(stream)
+def _long_gops(ts, stream, fps: float) -> bool:
+    """True when keyframes at timestamps `ts` are LONG_GOP or more frames apart (median gap)."""
     tb = float(stream.time_base) if stream.time_base else 0.0
     if len(ts) < 3 or not tb:
         return False
     return float(np.median(np.diff(ts))) * tb * fps >= LONG_GOP
 
 
-def _decode_targets(container, stream, info: VideoInfo, targets: list[int], result: FrameRead) -> None:
+def _decode_targets(container, stream, info: VideoInfo, targets: list[int], result: FrameRead, keyframes) -> None:
     cursor = _Cursor(container, stream, info.fps)
     first = cursor.next()
     if first is None:
         raise VideoError("unreadable video", "no decodable frame")
-    key_idx, key_pts = _keyframe_index(stream, cursor)
+    key_idx, key_pts = _keyframe_index(keyframes, cursor)
     prev = first  # (index, frame) decoded last
     pending = list(targets)
     seek_ok = not cursor.counting
@@ -321,80 +342,3 @@ def _take(item, before, pending: list[int], result: FrameRead) -> None:
             result.frames[t] = result.convert(before[1])
         else:  # passed without a frame before it (only right after a seek that landed late)
             result.frames[t] = result.convert(frame)
-
-
-# --- crops -------------------------------------------------------------------------------------------------
-
-
-def half_box(width: int, height: int, part: str) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of the left half, right half or the full frame."""
-    mid = width // 2
-    if part == "left":
-        return 0, 0, mid, height
-    if part == "right":
-        return mid, 0, width, height
-    return 0, 0, width, height
-
-
-def region_for(crop: str, side: str) -> str:
-    """Which part of the frame a crop starts from: the speaker's half for speaker/face, else the named one."""
-    if crop in ("speaker", "face"):
-        return side if side in ("left", "right") else "full"
-    return crop
-
-
-class FaceFinder:
-    """Largest frontal face (OpenCV Haar cascade) inside a region, with a margin around the box."""
-
-    def __init__(self, margin: float = 0.25):
-        import cv2
-
-        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
-        self.cascade = cv2.CascadeClassifier(str(path))
-        if self.cascade.empty():
-            raise RuntimeError(f"cannot load the face cascade {path}")
-        self.margin = margin
-
-    def find(self, rgb: np.ndarray) -> tuple[int, int, int, int] | None:
-        """(x0, y0, x1, y1) inside `rgb`, or None when no face is found."""
-        import cv2
-
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        h, w = gray.shape
-        scale = min(1.0, 360.0 / max(h, w))  # detect on a small copy: faster, same boxes
-        small = (
-            cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        )
-        small = cv2.equalizeHist(small)
-        side = max(24, min(small.shape) // 10)
-        boxes = self.cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
-        if len(boxes) == 0:
-            return None
-        x, y, bw, bh = max(boxes, key=lambda b: b[2] * b[3]) / scale
-        mx, my = bw * self.margin, bh * self.margin
-        x0, y0 = max(0, int(x - mx)), max(0, int(y - my))
-        x1, y1 = min(w, int(math.ceil(x + bw + mx))), min(h, int(math.ceil(y + bh + my)))
-        return x0, y0, x1, y1
-
-
-def crop_frame(
-    rgb: np.ndarray, crop: str, side: str, size: int, faces: FaceFinder | None = None
-) -> tuple[np.ndarray, bool | None]:
-    """The crop of a full RGB frame resized to size x size, and for crop='face' whether a face was found
-    (False = fell back to the speaker's half)."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    x0, y0, x1, y1 = half_box(w, h, region_for(crop, side))
-    part = rgb[y0:y1, x0:x1]
-    found = None
-    if crop == "face":
-        if faces is None:
-            raise ValueError("crop='face' needs a FaceFinder")
-        box = faces.find(part)
-        found = box is not None
-        if box is not None:
-            fx0, fy0, fx1, fy1 = box
-            part = part[fy0:fy1, fx0:fx1]
-    out = cv2.resize(np.ascontiguousarray(part), (size, size), interpolation=cv2.INTER_AREA)
-    return out, found

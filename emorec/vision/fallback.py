@@ -25,7 +25,7 @@ class HaarFaceDetector:
     name = "haar"
 
     def __init__(self):
-        from emorec.media.video import FaceFinder
+        from emorec.media.crops import FaceFinder
 
         self.cascade = FaceFinder(margin=0.0).cascade
 

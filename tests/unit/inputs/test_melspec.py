@@ -60,3 +60,21 @@ def test_the_whole_image_is_what_librosa_computes():
     expected.append(librosa.feature.delta(logmel, order=2, mode="nearest"))
     assert valid == int(np.ceil(len(y) / hop))
     np.testing.assert_allclose(img, np.stack(expected), atol=2e-3)
+
+
+@pytest.mark.parametrize(
+    "recipe,size", [("mel_deltas", (64, 96)), ("mel_deltas", (48, 96)), ("mel_mfcc_chroma", (64, 96))]
+)
+def test_images_made_together_are_each_exactly_the_image_made_alone(recipe, size):
+    """Preprocessing computes a unit's spectrograms in batches, prediction one window at a time: same bits."""
+    rng = np.random.default_rng(1)
+    maker = SpectrogramMaker(16000, 1024, 250, 64, size, recipe)
+    lengths = [300, 16000, maker.samples, maker.samples + 4321, 5]  # padded, cut, exact, centre-cropped, tiny
+    signals = [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in lengths]
+    signals.append(np.zeros(700, np.float32))  # silence: its own dB floor, not its neighbours'
+    images, valid = maker.batch(signals)
+    assert images.shape == (len(signals), 3, *size) and images.dtype == np.float32
+    for y, image, v in zip(signals, images, valid):
+        alone, v_alone = maker(y)
+        assert v == v_alone
+        np.testing.assert_array_equal(image, alone)

@@ -115,3 +115,18 @@ def test_functionals_give_finite_values(name, size):
     assert v.shape == (size,) and np.all(np.isfinite(v)) and np.abs(v).sum() > 0
     with pytest.raises(ValueError, match="unknown openSMILE feature set"):
         Functionals(16000, "gemaps")
+
+
+def test_the_spectrogram_kind_gives_each_window_its_own_image_in_any_number_of_windows():
+    cfg = PreprocessConfig(spec_size=(64, 64), n_mels=64, max_audio_seconds=1.0)
+    kind = cfg.input("spec")
+    rng = np.random.default_rng(3)
+    windows = [(0.05 * (i + 1) * rng.standard_normal(800 * (i + 1))).astype(np.float32) for i in range(19)]
+    values, info = kind.extract_with_info(windows)  # 19 windows: chunks of 8, 8 and 3
+    assert values["spec"].shape == (19, 3, 64, 64) and values["spec"].dtype == np.float16
+    for i, y in enumerate(windows):
+        alone, alone_info = kind.extract_with_info([y])
+        np.testing.assert_array_equal(values["spec"][i], alone["spec"][0])
+        assert info["spec_valid"][i] == alone_info["spec_valid"][0]
+    empty, none = kind.extract_with_info([])
+    assert empty["spec"].shape == (0, 3, 64, 64) and none["spec_valid"] == []

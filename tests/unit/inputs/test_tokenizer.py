@@ -69,3 +69,23 @@ def test_a_tokenizer_config_that_disagrees_with_its_tokenizer_json_goes_through_
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({**config, "do_lower_case": False}))
     assert not is_plain_wordpiece(tmp_path)
     assert isinstance(open_tokenizer(tmp_path), TransformersTokenizer)
+
+
+def test_threads_tokenising_at_once_get_what_each_would_get_alone(folder):
+    """batch() used to switch padding on and off on the one shared backend: a thread's ids() or batch() in
+    between came back padded to another thread's length (preprocessing's parts, the web server's requests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tok = WordPieceTokenizer(Path(folder))
+    texts = [f"utterance number {i} " + "word " * (i % 23) for i in range(64)]
+    alone = {n: tok.batch(texts, n)[0] for n in (8, 24, 64)}
+    plain = [tok.ids(t) for t in texts]
+
+    def work(i: int):
+        n = (8, 24, 64)[i % 3]
+        return n, tok.batch(texts, n)[0], [tok.ids(t) for t in texts[i % 5 :: 5]], i % 5
+
+    with ThreadPoolExecutor(4) as pool:
+        for n, ids, unpadded, start in pool.map(work, range(60)):
+            np.testing.assert_array_equal(ids, alone[n])
+            assert unpadded == plain[start::5]

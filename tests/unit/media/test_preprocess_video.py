@@ -9,15 +9,8 @@ import av
 import numpy as np
 import pytest
 
-from emorec.media.video import (
-    FaceFinder,
-    VideoError,
-    crop_frame,
-    frame_window,
-    pick_frames,
-    probe,
-    read_frames,
-)
+from emorec.media.crops import FaceFinder, crop_frame
+from emorec.media.video import VideoError, frame_window, pick_frames, probe, read_frames
 from support.media import BITS, BLOCK, coded_frame, coded_video, read_code, sequential  # noqa: F401
 
 
@@ -106,14 +99,34 @@ def test_a_pass_ending_on_an_error_ends_the_joined_read():
 
 def test_frame_threads_only_for_long_keyframe_gaps(tmp_path):
 
-    from emorec.media.video import _long_gops
+    from emorec.media.video import _keyframe_timestamps, _long_gops
 
     for gop, expected in ((12, False), (90, True)):
         path = coded_video(tmp_path / f"g{gop}.avi", n=400, gop=gop)
         with av.open(str(path)) as c:
-            assert _long_gops(c.streams.video[0], 30.0) is expected, gop
+            stream = c.streams.video[0]
+            assert _long_gops(_keyframe_timestamps(stream), stream, 30.0) is expected, gop
         got = read_frames(path, [5, 200, 399])
         assert [read_code(got.frames[i]) for i in (5, 200, 399)] == [5, 200, 399]
+
+
+def test_a_files_keyframe_list_is_read_once_until_the_file_changes(tmp_path, monkeypatch):
+    import os
+
+    from emorec.media import video
+
+    calls = []
+    real = video._keyframe_timestamps
+    monkeypatch.setattr(video, "_keyframe_timestamps", lambda stream: calls.append(1) or real(stream))
+    path = coded_video(tmp_path / "v.avi", n=300, gop=12)
+    for _ in range(3):  # three reads, the second and third in two passes each
+        got = read_frames(path, [7, 100, 150, 290, *range(20, 260, 15)], passes=2)
+        assert [read_code(got.frames[i]) for i in (7, 100, 290)] == [7, 100, 290]
+    assert len(calls) == 1
+    coded_video(path, n=200, gop=10)  # rewritten: another size, another list
+    os.utime(path, ns=(1, 1))
+    got = read_frames(path, [5, 150, 199])
+    assert len(calls) == 2 and [read_code(got.frames[i]) for i in (5, 150, 199)] == [5, 150, 199]
 
 
 def test_read_frames_seeks_over_long_gaps(tmp_path):

@@ -103,3 +103,29 @@ def test_mpnet_resolves_to_the_assembled_folder(tmp_path, monkeypatch):
     folder = resolve_encoder("sentence-transformers/all-mpnet-base-v2")
     assert folder == str(tmp_path / "encoders" / MPNET.folder)
     assert (tmp_path / "encoders" / MPNET.folder / "model.bin").read_bytes() == WEIGHTS
+
+
+def test_pieces_read_as_one_file_give_its_bytes_wherever_one_seeks(tmp_path):
+    import numpy as np
+
+    from emorec.cache import JoinedFile
+
+    rng = np.random.default_rng(0)
+    sizes = [17, 0, 4096, 1, 3000, 0]  # empty pieces and a one-byte one
+    whole = rng.integers(0, 256, sum(sizes), dtype=np.uint8).tobytes()
+    parts, at = [], 0
+    for i, n in enumerate(sizes):
+        parts.append(tmp_path / f"part{i}")
+        parts[-1].write_bytes(whole[at : at + n])
+        at += n
+    with JoinedFile(parts) as f:
+        assert f.read() == whole and f.read(5) == b""
+        for _ in range(200):
+            start, n = int(rng.integers(0, len(whole) + 10)), int(rng.integers(0, 5000))
+            assert f.seek(start) == start and f.read(n) == whole[start : start + n], (start, n)
+        assert f.seek(-3, io.SEEK_END) == len(whole) - 3 and f.read() == whole[-3:]
+        assert f.seek(-2, io.SEEK_CUR) == len(whole) - 2
+        with pytest.raises(OSError):
+            f.seek(-1)
+    with pytest.raises(FileNotFoundError):
+        JoinedFile([parts[0], tmp_path / "missing"])

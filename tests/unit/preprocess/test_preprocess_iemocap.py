@@ -20,7 +20,8 @@ import yaml
 import emorec.preprocess.run as run_module
 from emorec.corpora.corpora import read_corpus
 from emorec.corpora.synth.iemocap import SynthConfig, generate_iemocap
-from emorec.media.video import crop_frame, frame_window, pick_frames, probe
+from emorec.media.crops import crop_frame
+from emorec.media.video import frame_window, pick_frames, probe
 from emorec.preprocess.config import PreprocessConfig
 from emorec.preprocess.run import preprocess
 
