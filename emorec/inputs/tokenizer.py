@@ -60,7 +60,7 @@ class WordPieceTokenizer(Tokenizer):
 
     def _padding_to(self, max_length: int):
         """A backend that truncates and pads to max_length, made once: nothing is switched on and off per call,
-        so threads may tokenise at once (the web server's requests, preprocessing's parts)."""
+        so threads may tokenise at once (the web server's requests)."""
         with self._lock:
             backend = self._padded.get(max_length)
             if backend is None:
