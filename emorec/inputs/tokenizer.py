@@ -60,7 +60,8 @@ class WordPieceTokenizer(Tokenizer):
 
     def _padding_to(self, max_length: int):
         """A backend that truncates and pads to max_length, made once: nothing is switched on and off per call,
-        so threads may tokenise at once (the web server's requests)."""
+        so threads may tokenise at once (load_tokenizer shares one tokenizer per process; emorec's own paths
+        use it from one thread at a time, a caller's threads need not)."""
         with self._lock:
             backend = self._padded.get(max_length)
             if backend is None:

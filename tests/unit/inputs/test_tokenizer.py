@@ -73,7 +73,7 @@ def test_a_tokenizer_config_that_disagrees_with_its_tokenizer_json_goes_through_
 
 def test_threads_tokenising_at_once_get_what_each_would_get_alone(folder):
     """batch() used to switch padding on and off on the one shared backend: a thread's ids() or batch() in
-    between came back padded to another thread's length (the web server's requests)."""
+    between came back padded to another thread's length (one tokenizer is shared per process)."""
     from concurrent.futures import ThreadPoolExecutor
 
     tok = WordPieceTokenizer(Path(folder))
