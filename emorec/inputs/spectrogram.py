@@ -111,12 +111,13 @@ class Spectrogram(InputKind):
 
     def extract_with_info(self, items: list):
         """Also `spec_valid`: the columns of each image that hold audio (the rest is padding)."""
-        parts, valid = [np.zeros((0, *self.arrays()["spec"][0]), np.float16)], []
+        parts, valid = [], []
         for lo in range(0, len(items), MADE_TOGETHER):  # bounded temporaries, whatever the number of windows
             images, columns = self.maker.batch(items[lo : lo + MADE_TOGETHER])
             parts.append(to_float16(images))
             valid += [int(v) for v in columns]
-        return {"spec": np.concatenate(parts)}, {"spec_valid": valid}
+        spec = np.concatenate(parts) if parts else np.zeros((0, *self.arrays()["spec"][0]), np.float16)
+        return {"spec": spec}, {"spec_valid": valid}
 
     def fit_stats(self, source, rows):
         spec = read_rows(source, "spec")

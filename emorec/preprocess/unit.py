@@ -212,7 +212,9 @@ def _audio(
                 meta[i]["status_audio"] = e.reason
                 log.warn(path, e.reason, e.detail)
                 continue
-            batch.append((i, np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0) if not np.all(np.isfinite(y)) else y))
+            if not np.all(np.isfinite(y)):
+                y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+            batch.append((i, y))
             if len(batch) == AUDIO_BATCH:
                 _audio_inputs(batch, kinds, arrays, meta, cfg.sample_rate)
                 batch = []
